@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# Local PostgreSQL for development and tests: a primary and a streaming hot-standby
+# replica on loopback, owned by this checkout. Idempotent: `up` creates what is missing
+# and starts what is stopped.
+#
+#   scripts/db.sh up        create (first time) and start both servers, print the URLs
+#   scripts/db.sh down      stop both servers (data is kept)
+#   scripts/db.sh destroy   stop both servers and delete their data
+#   scripts/db.sh status    show whether each server runs and how replication is doing
+#   scripts/db.sh env       print the environment variables the app and tests use
+#   scripts/db.sh psql [primary|replica] [psql args...]   a superuser session
+#
+# Settings (environment): TASKS_PG_DIR (data, default /var/tmp/tasks-pg-<checkout hash>),
+# TASKS_PG_PORT (primary, default 55432), TASKS_PG_REPLICA_PORT (default 55433).
+#
+# These servers are for development only: fixed local passwords, fsync off, loopback
+# only. Never copy these settings to anything that holds real data.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+checkout_id=$(printf '%s' "$root" | md5sum | cut -c1-8)
+pg_dir=${TASKS_PG_DIR:-/var/tmp/tasks-pg-$checkout_id}
+primary_port=${TASKS_PG_PORT:-55432}
+replica_port=${TASKS_PG_REPLICA_PORT:-55433}
+sock=$pg_dir/sock
+slot=tasks_replica
+
+# Local-only credentials (see the warning above).
+app_user=tasks app_password=tasks app_db=tasks
+admin_user=postgres admin_password=postgres
+repl_user=replicator repl_password=replicator
+
+log() { printf 'db: %s\n' "$*" >&2; }
+die() { printf 'db: error: %s\n' "$*" >&2; exit 1; }
+
+find_bindir() {
+  local dir=""
+  if command -v pg_config >/dev/null 2>&1; then dir=$(pg_config --bindir 2>/dev/null || true); fi
+  if [ -z "$dir" ] || [ ! -x "$dir/initdb" ]; then
+    dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  fi
+  [ -n "$dir" ] && [ -x "$dir/initdb" ] && printf '%s' "$dir"
+}
+
+ensure_postgres_installed() {
+  bindir=$(find_bindir) && return 0
+  [ "$(id -u)" -eq 0 ] || die "PostgreSQL server binaries not found; install them (Debian: sudo apt-get install -y postgresql) and rerun"
+  log "PostgreSQL server not found: installing it from apt"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  bindir=$(find_bindir) || die "PostgreSQL was installed but initdb is still not found"
+}
+
+# PostgreSQL refuses to run as root: as root, run its tools as the postgres OS user,
+# from a directory that user can enter.
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then
+    (cd / && runuser -u postgres -- "$@")
+  else
+    "$@"
+  fi
+}
+
+prepare_dir() {
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || die "the postgres OS user does not exist (is the postgresql package installed?)"
+    install -d -m 0700 -o postgres -g postgres "$pg_dir" "$sock"
+    # Every parent must be enterable by the postgres user.
+    as_pg test -x "$pg_dir" || die "$pg_dir is not reachable by the postgres user; set TASKS_PG_DIR to a directory under /var/tmp or /tmp"
+  else
+    install -d -m 0700 "$pg_dir" "$sock"
+  fi
+}
+
+running() { as_pg "$bindir/pg_ctl" -D "$pg_dir/$1" status >/dev/null 2>&1; }
+
+start() { # name
+  local node=$1
+  running "$node" && return 0
+  if ! as_pg "$bindir/pg_ctl" -D "$pg_dir/$node" -l "$pg_dir/$node.log" -w -t 60 start >/dev/null; then
+    tail -n 20 "$pg_dir/$node.log" >&2 || true
+    die "the $node server did not start (log: $pg_dir/$node.log); is its port already in use?"
+  fi
+}
+
+write_node_conf() { # name port
+  as_pg sh -c "printf '%s\n' \"port = $2\" > '$pg_dir/$1/node.conf'"
+}
+
+psql_admin() { # port, psql args...
+  local port=$1; shift
+  as_pg "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U "$admin_user" -d postgres "$@"
+}
+
+init_primary() {
+  [ -f "$pg_dir/primary/PG_VERSION" ] && return 0
+  log "creating the primary in $pg_dir/primary"
+  local pwfile=$pg_dir/.pwfile
+  as_pg sh -c "umask 077; printf '%s\n' '$admin_password' > '$pwfile'"
+  as_pg "$bindir/initdb" -D "$pg_dir/primary" -U "$admin_user" --pwfile="$pwfile" \
+    --auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+  as_pg rm -f "$pwfile"
+  # Shared settings; pg_basebackup copies them to the replica. Per-node settings (the
+  # port) live in node.conf, rewritten for each node.
+  as_pg sh -c "cat >> '$pg_dir/primary/postgresql.conf'" <<CONF
+
+# --- tasks local development cluster ---
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$sock'
+wal_level = replica
+max_wal_senders = 10
+max_replication_slots = 10
+hot_standby = on
+hot_standby_feedback = on
+fsync = off
+full_page_writes = off
+max_connections = 200
+include_if_exists = 'node.conf'
+CONF
+  write_node_conf primary "$primary_port"
+}
+
+create_roles() {
+  psql_admin "$primary_port" <<SQL
+SELECT format('CREATE ROLE %I LOGIN REPLICATION PASSWORD %L', '$repl_user', '$repl_password')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$repl_user') \gexec
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', '$app_user', '$app_password')
+  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$app_user') \gexec
+SELECT format('CREATE DATABASE %I OWNER %I', '$app_db', '$app_user')
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$app_db') \gexec
+SQL
+}
+
+init_replica() {
+  [ -f "$pg_dir/replica/PG_VERSION" ] && return 0
+  log "creating the replica in $pg_dir/replica (base backup of the primary)"
+  as_pg rm -rf "$pg_dir/replica"
+  # A slot left by an interrupted earlier attempt would make -C fail.
+  psql_admin "$primary_port" -c "SELECT pg_drop_replication_slot('$slot') FROM pg_replication_slots WHERE slot_name = '$slot'" >/dev/null
+  as_pg env PGPASSWORD="$repl_password" "$bindir/pg_basebackup" -h 127.0.0.1 -p "$primary_port" \
+    -U "$repl_user" -D "$pg_dir/replica" -R -X stream -C -S "$slot" -c fast --no-sync
+  write_node_conf replica "$replica_port"
+}
+
+wait_for_streaming() {
+  local i
+  for i in $(seq 1 100); do
+    if [ "$(psql_admin "$primary_port" -Atc "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" -ge 1 ]; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "the replica is running but not streaming from the primary (logs: $pg_dir/*.log)"
+}
+
+print_env() {
+  cat <<ENV
+export DATABASE_URL=postgres://$app_user:$app_password@127.0.0.1:$primary_port/$app_db
+export DATABASE_REPLICA_URL=postgres://$app_user:$app_password@127.0.0.1:$replica_port/$app_db
+export TEST_ADMIN_DATABASE_URL=postgres://$admin_user:$admin_password@127.0.0.1:$primary_port/postgres
+export TEST_ADMIN_REPLICA_URL=postgres://$admin_user:$admin_password@127.0.0.1:$replica_port/postgres
+ENV
+}
+
+cmd=${1:-up}
+[ $# -gt 0 ] && shift
+case $cmd in
+  up)
+    ensure_postgres_installed
+    prepare_dir
+    init_primary
+    start primary
+    create_roles
+    init_replica
+    start replica
+    wait_for_streaming
+    log "primary on 127.0.0.1:$primary_port, replica on 127.0.0.1:$replica_port (data: $pg_dir)"
+    print_env
+    ;;
+  down)
+    bindir=$(find_bindir) || exit 0
+    for node in replica primary; do
+      if [ -d "$pg_dir/$node" ] && running "$node"; then
+        as_pg "$bindir/pg_ctl" -D "$pg_dir/$node" -m fast -w stop >/dev/null
+        log "$node stopped"
+      fi
+    done
+    ;;
+  destroy)
+    "$0" down
+    rm -rf "$pg_dir"
+    log "deleted $pg_dir"
+    ;;
+  status)
+    bindir=$(find_bindir) || die "PostgreSQL is not installed"
+    for node in primary replica; do
+      if [ -d "$pg_dir/$node" ] && running "$node"; then log "$node: running"; else log "$node: stopped"; fi
+    done
+    if running primary; then
+      psql_admin "$primary_port" -c "SELECT application_name, state, sync_state, replay_lag FROM pg_stat_replication"
+    fi
+    ;;
+  env) print_env ;;
+  psql)
+    bindir=$(find_bindir) || die "PostgreSQL is not installed"
+    node=${1:-primary}; [ $# -gt 0 ] && shift
+    port=$primary_port; [ "$node" = replica ] && port=$replica_port
+    psql_admin "$port" "$@"
+    ;;
+  *) die "unknown command '$cmd' (use up, down, destroy, status, env or psql)" ;;
+esac

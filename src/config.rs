@@ -1,0 +1,239 @@
+//! Server configuration, read once at start-up from environment variables.
+//!
+//! Every variable is listed in the README's configuration table. A missing or malformed
+//! value stops the server with one line naming the variable; values that hold
+//! passwords are never echoed back in those messages.
+
+use sqlx::postgres::PgConnectOptions;
+use std::{str::FromStr, time::Duration};
+
+/// Everything the server reads from its environment (Leptos reads its own `LEPTOS_*`
+/// variables; see `startup`).
+pub struct Settings {
+    pub database: DatabaseSettings,
+}
+
+/// How to reach the databases, and the bounds every pool works within.
+///
+/// No `Debug`: the connect options hold passwords. Use [`describe`] to log a target.
+pub struct DatabaseSettings {
+    /// Takes every write, and reads when no replica is set or a replica can't serve.
+    pub primary: PgConnectOptions,
+    /// A streaming hot-standby replica of the primary that serves reads.
+    pub replica: Option<PgConnectOptions>,
+    /// Upper bound on open connections, per pool.
+    pub max_connections: u32,
+    /// How long a request may wait for a connection (including connecting) before it
+    /// fails, instead of hanging when a database is unreachable.
+    pub acquire_timeout: Duration,
+    /// Server-side limit on any single statement.
+    pub statement_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "{0} is not set: it must be the PostgreSQL URL of the primary database, \
+         e.g. postgres://user:password@127.0.0.1:5432/tasks"
+    )]
+    Missing(&'static str),
+    // `reason` comes from URL parsing, which never repeats the URL (or its password).
+    #[error("{name} is not a valid PostgreSQL URL: {reason}")]
+    InvalidUrl { name: &'static str, reason: String },
+    #[error("{name} must be {expected}, but is {value:?}")]
+    Invalid {
+        name: &'static str,
+        expected: &'static str,
+        value: String,
+    },
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+
+        let statement_timeout = Duration::from_millis(parse_number(
+            "DATABASE_STATEMENT_TIMEOUT_MS",
+            var("DATABASE_STATEMENT_TIMEOUT_MS"),
+            5_000,
+        )?);
+        let connect_options = |name: &'static str, url: String| {
+            parse_postgres_url(name, &url)
+                .map(|options| tune_connection(options, statement_timeout))
+        };
+
+        let primary_url = var("DATABASE_URL").ok_or(ConfigError::Missing("DATABASE_URL"))?;
+        let primary = connect_options("DATABASE_URL", primary_url)?;
+        let replica = var("DATABASE_REPLICA_URL")
+            .map(|url| connect_options("DATABASE_REPLICA_URL", url))
+            .transpose()?;
+
+        let max_connections = parse_number(
+            "DATABASE_MAX_CONNECTIONS",
+            var("DATABASE_MAX_CONNECTIONS"),
+            10,
+        )?;
+        if max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_MAX_CONNECTIONS",
+                expected: "a whole number of at least 1",
+                value: "0".into(),
+            });
+        }
+        let acquire_timeout = Duration::from_millis(parse_number(
+            "DATABASE_ACQUIRE_TIMEOUT_MS",
+            var("DATABASE_ACQUIRE_TIMEOUT_MS"),
+            2_000,
+        )?);
+
+        Ok(Self {
+            database: DatabaseSettings {
+                primary,
+                replica,
+                max_connections,
+                acquire_timeout,
+                statement_timeout,
+            },
+        })
+    }
+}
+
+/// `host:port/database` of a connection target: what logs may say about it.
+pub fn describe(options: &PgConnectOptions) -> String {
+    format!(
+        "{}:{}/{}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("(default database)")
+    )
+}
+
+fn parse_postgres_url(name: &'static str, url: &str) -> Result<PgConnectOptions, ConfigError> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(ConfigError::InvalidUrl {
+            name,
+            reason: "it must start with postgres:// or postgresql://".into(),
+        });
+    }
+    PgConnectOptions::from_str(url).map_err(|error| ConfigError::InvalidUrl {
+        name,
+        reason: error.to_string(),
+    })
+}
+
+fn tune_connection(options: PgConnectOptions, statement_timeout: Duration) -> PgConnectOptions {
+    options.application_name("tasks").options([(
+        "statement_timeout",
+        statement_timeout.as_millis().to_string(),
+    )])
+}
+
+fn parse_number<T: FromStr>(
+    name: &'static str,
+    value: Option<String>,
+    default: T,
+) -> Result<T, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
+            name,
+            expected: "a whole number",
+            value,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn only_the_primary_url_is_required() {
+        let settings = settings(&[("DATABASE_URL", "postgres://u:p@db:5433/tasks")]).unwrap();
+        let db = settings.database;
+        assert_eq!(describe(&db.primary), "db:5433/tasks");
+        assert!(db.replica.is_none());
+        assert_eq!(db.max_connections, 10);
+        assert_eq!(db.acquire_timeout, Duration::from_secs(2));
+        assert_eq!(db.statement_timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn reads_the_replica_and_pool_bounds() {
+        let settings = settings(&[
+            ("DATABASE_URL", "postgres://u:p@primary/tasks"),
+            (
+                "DATABASE_REPLICA_URL",
+                "postgresql://u:p@replica:6432/tasks",
+            ),
+            ("DATABASE_MAX_CONNECTIONS", "32"),
+            ("DATABASE_ACQUIRE_TIMEOUT_MS", "750"),
+        ])
+        .unwrap();
+        let db = settings.database;
+        assert_eq!(describe(db.replica.as_ref().unwrap()), "replica:6432/tasks");
+        assert_eq!(db.max_connections, 32);
+        assert_eq!(db.acquire_timeout, Duration::from_millis(750));
+    }
+
+    #[test]
+    fn a_missing_primary_url_is_named() {
+        let error = settings(&[]).err().unwrap().to_string();
+        assert!(error.starts_with("DATABASE_URL is not set"), "{error}");
+        let blank = settings(&[("DATABASE_URL", "  ")]).err().unwrap();
+        assert!(matches!(blank, ConfigError::Missing("DATABASE_URL")));
+    }
+
+    #[test]
+    fn a_malformed_url_is_named_without_echoing_its_password() {
+        for url in ["mysql://u:s3cret@h/db", "postgres://u:s3cret@h:notaport/db"] {
+            let error = settings(&[
+                ("DATABASE_URL", "postgres://u:p@h/db"),
+                ("DATABASE_REPLICA_URL", url),
+            ])
+            .err()
+            .unwrap()
+            .to_string();
+            assert!(
+                error.starts_with("DATABASE_REPLICA_URL is not a valid PostgreSQL URL"),
+                "{error}"
+            );
+            assert!(!error.contains("s3cret"), "{error}");
+        }
+    }
+
+    #[test]
+    fn malformed_numbers_are_named() {
+        let error = settings(&[
+            ("DATABASE_URL", "postgres://u:p@h/db"),
+            ("DATABASE_MAX_CONNECTIONS", "many"),
+        ])
+        .err()
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            error,
+            "DATABASE_MAX_CONNECTIONS must be a whole number, but is \"many\""
+        );
+        let zero = settings(&[
+            ("DATABASE_URL", "postgres://u:p@h/db"),
+            ("DATABASE_MAX_CONNECTIONS", "0"),
+        ]);
+        assert!(zero.is_err());
+    }
+}

@@ -1,0 +1,130 @@
+//! Builds the HTTP application from its settings: what `main` runs and what the
+//! integration tests spawn on a random port against their own database.
+
+use crate::{
+    app::{shell, App},
+    config::Settings,
+    db::Database,
+    todos::error::TodoError,
+};
+use axum::{extract::FromRef, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::migrate::MigrateError;
+use std::{io, net::SocketAddr};
+use tokio::net::TcpListener;
+
+/// Shared by every request handler and server function.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Database,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    /// The state inside a server function. leptos_axum provides it to both server
+    /// rendering and server-function calls; its absence is a wiring bug, not user error.
+    pub fn from_context() -> Result<Self, TodoError> {
+        use_context::<Self>().ok_or_else(|| {
+            tracing::error!("AppState is missing from the server function's context");
+            TodoError::Internal
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("could not apply database migrations on the primary: {0}")]
+    Migrate(#[from] MigrateError),
+    #[error("could not listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: io::Error },
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    db: Database,
+}
+
+impl Application {
+    /// Connects the pools, applies pending migrations and binds the listen address
+    /// (`leptos_options.site_addr`; port 0 picks a free one).
+    pub async fn build(
+        settings: &Settings,
+        leptos_options: LeptosOptions,
+    ) -> Result<Self, StartupError> {
+        let db = Database::connect_lazy(&settings.database);
+        db.migrate().await?;
+        let addr = leptos_options.site_addr;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let state = AppState {
+            leptos_options,
+            db: db.clone(),
+        };
+        Ok(Self {
+            listener,
+            router: router(state),
+            db,
+        })
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, lets in-flight requests finish, closes the pools.
+    pub async fn run_until_stopped(self) -> io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        self.db.close().await;
+        Ok(())
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}

@@ -1,0 +1,134 @@
+//! Errors the todo server functions can return, shared by the server and the browser.
+//!
+//! Each variant carries only what the user may see. Internal causes (SQL, connection
+//! details) are logged on the server where they happen and never cross the wire.
+
+use super::model::{FieldErrors, TEXT_MAX_CHARS, TITLE_MAX_CHARS};
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum TodoError {
+    /// The input broke a validation rule (HTTP 422).
+    #[error("Please correct the highlighted fields.")]
+    Invalid {
+        errors: FieldErrors,
+        /// What was typed. A form posted without JavaScript is answered with a redirect
+        /// that carries this error in its URL; this lets the page show the input again.
+        submitted: SubmittedTodo,
+    },
+    /// The request was not one our form sends: missing or malformed arguments (HTTP 400).
+    #[error("The request was not understood. Please reload the page and try again.")]
+    BadRequest,
+    /// The database cannot take the request right now (HTTP 503).
+    #[error("Can't save right now. Please try again in a moment.")]
+    Unavailable,
+    /// The browser could not reach the server at all.
+    #[error("Couldn't reach the server. Check your connection and try again.")]
+    Network,
+    /// Anything unexpected (HTTP 500). Details are in the server's log only.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+}
+
+/// The raw input of a rejected create, shortened to a bound so that a redirect URL
+/// carrying it stays a reasonable size even for absurdly long input.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmittedTodo {
+    pub title: String,
+    pub text: String,
+}
+
+impl SubmittedTodo {
+    pub fn new(title: &str, text: &str) -> Self {
+        Self {
+            title: title.chars().take(2 * TITLE_MAX_CHARS).collect(),
+            text: text.chars().take(2 * TEXT_MAX_CHARS).collect(),
+        }
+    }
+}
+
+impl TodoError {
+    /// The HTTP status a server function answers with when it returns this error.
+    #[cfg(feature = "ssr")]
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Network | Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Sets this error's status on the response being built, unless the request is a
+    /// plain HTML form post: those are answered with a redirect back to the form (the
+    /// error travels in its URL), and a 4xx status would stop the browser following it.
+    #[cfg(feature = "ssr")]
+    pub fn set_response_status(&self) {
+        use http::{header::ACCEPT, request::Parts};
+        use leptos::prelude::use_context;
+
+        let is_plain_form_post = use_context::<Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(ACCEPT)
+                .and_then(|accept| accept.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+        });
+        if !is_plain_form_post {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(self.status());
+            }
+        }
+    }
+}
+
+impl FromServerFnError for TodoError {
+    type Encoder = JsonEncoding;
+
+    /// Errors raised by the server-function machinery itself rather than by our code:
+    /// undecodable arguments on the server, an unreachable server in the browser.
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let error = match value {
+            ServerFnErrorErr::Request(_) => Self::Network,
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::UnsupportedRequestMethod(_) => Self::BadRequest,
+            _ => Self::Internal,
+        };
+        #[cfg(feature = "ssr")]
+        {
+            tracing::warn!(cause = %value, "server function request failed");
+            error.set_response_status();
+        }
+        error
+    }
+}
+
+/// Database failures become a generic error for the user; the cause goes to the log.
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for TodoError {
+    fn from(error: sqlx::Error) -> Self {
+        let unavailable = match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+            // Class 08: connection exceptions. 57P01-57P03: shutting down or starting up.
+            // 25006: a write reached a read-only server (e.g. during a failover).
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                code.starts_with("08")
+                    || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "25006")
+            }),
+            _ => false,
+        };
+        if unavailable {
+            tracing::warn!(%error, "database unavailable");
+            Self::Unavailable
+        } else {
+            tracing::error!(%error, "database error");
+            Self::Internal
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The todo feature: shared types and validation, server functions, database access
+//! and views, side by side.
+
+pub mod api;
+pub mod error;
+pub mod model;
+#[cfg(feature = "ssr")]
+pub mod repo;
+pub mod view;

@@ -1,0 +1,184 @@
+//! What a todo is and which todos are acceptable. Compiled into both the server and the
+//! browser bundle, so the form checks input with exactly the rules the server enforces.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Longest accepted title, in characters (Unicode scalar values), after trimming.
+pub const TITLE_MAX_CHARS: usize = 200;
+/// Longest accepted text, in characters (Unicode scalar values), after trimming.
+pub const TEXT_MAX_CHARS: usize = 4000;
+
+/// A stored todo, as the list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Todo {
+    pub id: i64,
+    pub title: String,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Todo {
+    /// Machine-readable creation time for `<time datetime>` (ISO 8601, UTC).
+    pub fn created_at_iso(&self) -> String {
+        self.created_at.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+
+    /// Human-readable creation time. Rendered in UTC on both sides so that the server's
+    /// HTML and the hydrated page agree.
+    pub fn created_at_display(&self) -> String {
+        self.created_at.format("%-d %b %Y, %H:%M UTC").to_string()
+    }
+}
+
+/// A todo that passed validation: trimmed and within limits. `NewTodo::parse` is the only
+/// way to make one, so holding a `NewTodo` proves the input was checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTodo {
+    title: String,
+    text: String,
+}
+
+impl NewTodo {
+    /// Trims both fields and checks every rule, reporting all broken rules at once.
+    pub fn parse(title: &str, text: &str) -> Result<Self, FieldErrors> {
+        let title = title.trim();
+        let text = text.trim();
+        let errors = FieldErrors {
+            title: title_error(title),
+            text: text_error(text),
+        };
+        if errors.is_empty() {
+            Ok(Self {
+                title: title.to_owned(),
+                text: text.to_owned(),
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// One message per field that broke a rule; `None` where the field is fine.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldErrors {
+    pub title: Option<String>,
+    pub text: Option<String>,
+}
+
+impl FieldErrors {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none() && self.text.is_none()
+    }
+}
+
+fn title_error(trimmed: &str) -> Option<String> {
+    let chars = trimmed.chars().count();
+    if chars == 0 {
+        Some("Title can't be empty.".to_owned())
+    } else if chars > TITLE_MAX_CHARS {
+        Some(format!(
+            "Title must be at most {TITLE_MAX_CHARS} characters (it has {chars})."
+        ))
+    } else {
+        None
+    }
+}
+
+fn text_error(trimmed: &str) -> Option<String> {
+    let chars = trimmed.chars().count();
+    (chars > TEXT_MAX_CHARS)
+        .then(|| format!("Text must be at most {TEXT_MAX_CHARS} characters (it has {chars})."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_a_title_and_trims_both_fields() {
+        let todo = NewTodo::parse("  Buy milk \n", "\t2 litres  ").unwrap();
+        assert_eq!(todo.title(), "Buy milk");
+        assert_eq!(todo.text(), "2 litres");
+    }
+
+    #[test]
+    fn text_is_optional() {
+        assert_eq!(NewTodo::parse("Call Bob", "").unwrap().text(), "");
+    }
+
+    #[test]
+    fn rejects_an_empty_title() {
+        let errors = NewTodo::parse("", "some text").unwrap_err();
+        assert_eq!(errors.title.as_deref(), Some("Title can't be empty."));
+        assert_eq!(errors.text, None);
+    }
+
+    #[test]
+    fn rejects_a_whitespace_only_title_including_unicode_spaces() {
+        for blank in [" ", "\t\n", "\u{3000}\u{a0} "] {
+            let errors = NewTodo::parse(blank, "").unwrap_err();
+            assert!(errors.title.is_some(), "{blank:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn title_limit_is_inclusive_and_counts_characters_not_bytes() {
+        let at_limit = "é".repeat(TITLE_MAX_CHARS);
+        assert!(NewTodo::parse(&at_limit, "").is_ok());
+
+        let over = "é".repeat(TITLE_MAX_CHARS + 1);
+        let errors = NewTodo::parse(&over, "").unwrap_err();
+        assert_eq!(
+            errors.title.as_deref(),
+            Some("Title must be at most 200 characters (it has 201).")
+        );
+    }
+
+    #[test]
+    fn limits_apply_after_trimming() {
+        let padded = format!("  {}  ", "a".repeat(TITLE_MAX_CHARS));
+        assert!(NewTodo::parse(&padded, "").is_ok());
+        let padded_text = format!("\n{}\n", "b".repeat(TEXT_MAX_CHARS));
+        assert!(NewTodo::parse("t", &padded_text).is_ok());
+    }
+
+    #[test]
+    fn rejects_text_over_the_limit() {
+        let errors = NewTodo::parse("ok", &"x".repeat(TEXT_MAX_CHARS + 5)).unwrap_err();
+        assert_eq!(errors.title, None);
+        assert_eq!(
+            errors.text.as_deref(),
+            Some("Text must be at most 4000 characters (it has 4005).")
+        );
+    }
+
+    #[test]
+    fn reports_every_broken_rule_at_once() {
+        let errors = NewTodo::parse(" ", &"x".repeat(TEXT_MAX_CHARS + 1)).unwrap_err();
+        assert!(errors.title.is_some() && errors.text.is_some());
+    }
+
+    #[test]
+    fn formats_creation_time_for_machines_and_people() {
+        let todo = Todo {
+            id: 1,
+            title: "t".into(),
+            text: String::new(),
+            created_at: DateTime::parse_from_rfc3339("2026-03-05T07:08:09.123456Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        };
+        assert_eq!(todo.created_at_iso(), "2026-03-05T07:08:09.123Z");
+        assert_eq!(todo.created_at_display(), "5 Mar 2026, 07:08 UTC");
+    }
+}

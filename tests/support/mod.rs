@@ -1,0 +1,195 @@
+//! Spawns the real application on a random port against its own database, created for
+//! the test on the local primary (and so, by replication, on the replica).
+//!
+//! Needs the local primary + replica (`scripts/db.sh up`) and the variables it prints;
+//! `scripts/test.sh` provides both. Without them the tests fail, they are never skipped.
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use leptos::config::LeptosOptions;
+use sqlx::{postgres::PgPoolOptions, Connection, PgConnection, PgPool};
+use std::time::{Duration, Instant};
+use tasks::{config::Settings, startup::Application, todos::model::Todo};
+
+pub struct TestApp {
+    pub address: String,
+    /// A browser-like client: keeps cookies between requests.
+    pub client: reqwest::Client,
+    /// Superuser pools on this test's database, one per server, for checks the app
+    /// itself must not be able to do.
+    pub primary: PgPool,
+    pub replica: PgPool,
+}
+
+fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set. These tests need the local PostgreSQL primary + replica: \
+             run them through scripts/test.sh, or `eval \"$(scripts/db.sh up)\"` first."
+        )
+    })
+}
+
+/// Replaces the database name at the end of a postgres URL.
+fn with_database(url: &str, database: &str) -> String {
+    let (server, _) = url
+        .rsplit_once('/')
+        .expect("a postgres URL ends in /database");
+    format!("{server}/{database}")
+}
+
+pub fn browser_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn spawn_app() -> TestApp {
+    // The app's logs are noise in passing runs: TEST_LOG=1 shows them.
+    if std::env::var_os("TEST_LOG").is_some() {
+        tasks::telemetry::init();
+    }
+    let database = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let app_primary_url = with_database(&required_env("DATABASE_URL"), &database);
+    let app_replica_url = with_database(&required_env("DATABASE_REPLICA_URL"), &database);
+    let admin_primary_url = with_database(&required_env("TEST_ADMIN_DATABASE_URL"), &database);
+    let admin_replica_url = with_database(&required_env("TEST_ADMIN_REPLICA_URL"), &database);
+    let app_user = app_primary_url
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split([':', '@']).next())
+        .expect("DATABASE_URL names a user")
+        .to_owned();
+
+    let mut admin = PgConnection::connect(&required_env("TEST_ADMIN_DATABASE_URL"))
+        .await
+        .expect("connect to the local primary as the test superuser");
+    sqlx::query(&format!(
+        r#"CREATE DATABASE "{database}" OWNER "{app_user}""#
+    ))
+    .execute(&mut admin)
+    .await
+    .expect("create the test database");
+
+    let settings = Settings::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(app_primary_url.clone()),
+        "DATABASE_REPLICA_URL" => Some(app_replica_url.clone()),
+        _ => None,
+    })
+    .expect("valid test settings");
+    let leptos_options = LeptosOptions::builder()
+        .output_name("tasks")
+        .site_addr(([127, 0, 0, 1], 0))
+        .build();
+    let app = Application::build(&settings, leptos_options)
+        .await
+        .expect("build the application");
+    let address = format!("http://{}", app.local_addr().unwrap());
+    tokio::spawn(app.run_until_stopped());
+
+    let primary = admin_pool(&admin_primary_url).await;
+    // The new database and its migrations reach the replica by replication.
+    let replica = wait_until(Duration::from_secs(10), || async {
+        let replica = PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&admin_replica_url)
+            .await
+            .ok()?;
+        let migrated: bool = sqlx::query_scalar("SELECT to_regclass('todos') IS NOT NULL")
+            .fetch_one(&replica)
+            .await
+            .ok()?;
+        migrated.then_some(replica)
+    })
+    .await
+    .expect("the test database and its schema reach the replica");
+
+    TestApp {
+        address,
+        client: browser_client(),
+        primary,
+        replica,
+    }
+}
+
+async fn admin_pool(url: &str) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(2)
+        .connect(url)
+        .await
+        .expect("connect as the test superuser")
+}
+
+/// Polls `check` until it yields a value or `timeout` passes.
+pub async fn wait_until<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Calls `create_todo` as the hydrated page does.
+    pub async fn create(
+        &self,
+        client: &reqwest::Client,
+        title: &str,
+        text: &str,
+    ) -> reqwest::Response {
+        client
+            .post(self.url("/api/create_todo"))
+            .form(&[("title", title), ("text", text)])
+            .send()
+            .await
+            .expect("create_todo request")
+    }
+
+    pub async fn create_ok(&self, title: &str, text: &str) -> Todo {
+        let response = self.create(&self.client, title, text).await;
+        assert_eq!(
+            response.status(),
+            200,
+            "create failed: {:?}",
+            response.text().await
+        );
+        response.json().await.unwrap()
+    }
+
+    /// Calls `list_todos` as the hydrated page does.
+    pub async fn list_with(&self, client: &reqwest::Client) -> reqwest::Response {
+        client
+            .post(self.url("/api/list_todos"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .expect("list_todos request")
+    }
+
+    pub async fn list(&self) -> Vec<Todo> {
+        let response = self.list_with(&self.client).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    pub async fn stored_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM todos")
+            .fetch_one(&self.primary)
+            .await
+            .unwrap()
+    }
+}

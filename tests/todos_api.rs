@@ -1,0 +1,327 @@
+//! The todo server functions and page over real HTTP, against a real primary + replica.
+
+mod support;
+
+use futures::future::join_all;
+use serde_json::Value;
+use std::{collections::HashSet, time::Duration};
+use support::{browser_client, spawn_app, wait_until};
+use tasks::todos::model::{TEXT_MAX_CHARS, TITLE_MAX_CHARS};
+
+#[tokio::test]
+async fn create_stores_the_trimmed_todo_and_returns_it() {
+    let app = spawn_app().await;
+
+    let todo = app
+        .create_ok("  Water the plants \n", "  the ones by the window ")
+        .await;
+
+    assert_eq!(todo.title, "Water the plants");
+    assert_eq!(todo.text, "the ones by the window");
+    let (title, text): (String, String) =
+        sqlx::query_as("SELECT title, text FROM todos WHERE id = $1")
+            .bind(todo.id)
+            .fetch_one(&app.primary)
+            .await
+            .unwrap();
+    assert_eq!(
+        (title.as_str(), text.as_str()),
+        ("Water the plants", "the ones by the window")
+    );
+}
+
+#[tokio::test]
+async fn a_client_always_sees_its_own_new_todo_and_the_list_is_newest_first() {
+    let app = spawn_app().await;
+
+    let mut created = Vec::new();
+    for n in 0..10 {
+        // Each create is followed at once by a list: the replica may not have replayed
+        // the insert yet, and the todo must be there all the same.
+        created.push(app.create_ok(&format!("todo {n}"), "").await);
+        let listed = app.list().await;
+        assert_eq!(
+            listed.first(),
+            created.last(),
+            "own write missing right after create {n}"
+        );
+    }
+
+    let listed = app.list().await;
+    created.reverse();
+    assert_eq!(listed, created);
+}
+
+#[tokio::test]
+async fn every_invalid_input_is_rejected_with_422_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let long_title = "t".repeat(TITLE_MAX_CHARS + 1);
+    let long_text = "x".repeat(TEXT_MAX_CHARS + 1);
+    let cases = [
+        ("", "text", "title", "Title can't be empty."),
+        ("   \t\n", "", "title", "Title can't be empty."),
+        (
+            long_title.as_str(),
+            "",
+            "title",
+            "Title must be at most 200 characters (it has 201).",
+        ),
+        (
+            "fine",
+            long_text.as_str(),
+            "text",
+            "Text must be at most 4000 characters (it has 4001).",
+        ),
+    ];
+
+    for (title, text, field, message) in cases {
+        let response = app.create(&app.client, title, text).await;
+        assert_eq!(
+            response.status(),
+            422,
+            "input {title:?}/{} chars",
+            text.len()
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["Invalid"]["errors"][field], message, "{body}");
+    }
+    assert_eq!(app.stored_count().await, 0);
+}
+
+#[tokio::test]
+async fn a_request_our_form_never_sends_is_a_400() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/api/create_todo"))
+        .form(&[("text", "no title field at all")])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 400);
+    assert_eq!(app.stored_count().await, 0);
+}
+
+#[tokio::test]
+async fn a_form_post_without_javascript_redirects_back_with_the_error_and_the_input() {
+    let app = spawn_app().await;
+    let referer = app.url("/");
+    let post = |title: &'static str| {
+        app.client
+            .post(app.url("/api/create_todo"))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("referer", &referer)
+            .form(&[
+                ("title", title),
+                ("text", "kept </textarea><script>window.pwned=1</script>"),
+            ])
+            .send()
+    };
+
+    let rejected = post("   ").await.unwrap();
+    assert_eq!(rejected.status(), 302);
+    let location = rejected.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&referer) && location.contains("__err="),
+        "{location}"
+    );
+    assert_eq!(app.stored_count().await, 0);
+
+    // The page at that URL shows the message and what was typed.
+    let page = app
+        .client
+        .get(&location)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Title can&#x27;t be empty.") || page.contains("Title can't be empty."),
+        "{page}"
+    );
+    assert!(
+        page.contains("kept &lt;/textarea&gt;&lt;script&gt;window.pwned=1&lt;/script&gt;"),
+        "typed text not kept, or not escaped: {page}"
+    );
+    assert!(!page.contains("<script>window.pwned"));
+
+    let accepted = post("Buy bread").await.unwrap();
+    assert_eq!(accepted.status(), 302);
+    // Leptos strips its error parameters from the referer, which can leave a bare '?'.
+    let location = accepted.headers()["location"].to_str().unwrap();
+    assert_eq!(location.trim_end_matches('?'), referer);
+    assert_eq!(app.stored_count().await, 1);
+    let page = app
+        .client
+        .get(&referer)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Buy bread"));
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_creates_are_each_stored_exactly_once() {
+    let app = spawn_app().await;
+
+    let responses = join_all((0..200).map(|n| {
+        let app = &app;
+        async move {
+            let client = browser_client();
+            let response = app.create(&client, &format!("concurrent {n}"), "").await;
+            response.status()
+        }
+    }))
+    .await;
+
+    assert!(
+        responses.iter().all(|status| *status == 200),
+        "{responses:?}"
+    );
+    let titles: Vec<String> = sqlx::query_scalar("SELECT title FROM todos")
+        .fetch_all(&app.primary)
+        .await
+        .unwrap();
+    assert_eq!(titles.len(), 200);
+    let distinct: HashSet<_> = titles.iter().collect();
+    let expected: HashSet<String> = (0..200).map(|n| format!("concurrent {n}")).collect();
+    assert_eq!(distinct, expected.iter().collect());
+}
+
+#[tokio::test]
+async fn reads_without_a_recent_write_are_served_by_the_replica() {
+    let app = spawn_app().await;
+    app.create_ok("seen by both", "").await;
+    // Wait until the replica has the row, then measure reads from a client without the
+    // read-your-writes cookie.
+    wait_until(Duration::from_secs(5), || async {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM todos")
+            .fetch_one(&app.replica)
+            .await
+            .ok()?;
+        (n == 1).then_some(())
+    })
+    .await
+    .expect("replica replays the insert");
+    let scans = |pool: sqlx::PgPool| async move {
+        sqlx::query("SELECT pg_stat_clear_snapshot()")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query_scalar::<_, i64>(
+            "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'todos'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let replica_before = scans(app.replica.clone()).await;
+    let primary_before = scans(app.primary.clone()).await;
+
+    let reader = browser_client();
+    for _ in 0..20 {
+        let response = app.list_with(&reader).await;
+        assert_eq!(response.status(), 200);
+    }
+
+    // Table statistics are published by each server a moment after a transaction ends.
+    let replica_scans = wait_until(Duration::from_secs(15), || async {
+        let now = scans(app.replica.clone()).await;
+        (now - replica_before >= 20).then_some(now - replica_before)
+    })
+    .await;
+    assert!(
+        replica_scans.is_some(),
+        "the replica did not serve the 20 reads"
+    );
+    // Not exactly zero: the migration's index builds scan the table once each, and their
+    // statistics may be published after `primary_before` was taken.
+    let primary_scans = scans(app.primary.clone()).await - primary_before;
+    assert!(
+        primary_scans < 20,
+        "the primary served the reads ({primary_scans} scans)"
+    );
+}
+
+#[tokio::test]
+async fn the_page_is_rendered_on_the_server_with_todos_as_text() {
+    let app = spawn_app().await;
+
+    let empty = app.client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(empty.status(), 200);
+    let empty = empty.text().await.unwrap();
+    assert!(empty.contains("<title>Tasks</title>"));
+    assert!(empty.contains("No todos yet"));
+
+    let todo = app
+        .create_ok("<script>window.pwned = 1</script>", "<b>bold?</b>")
+        .await;
+    let page = app
+        .client
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("&lt;script&gt;window.pwned = 1&lt;/script&gt;"),
+        "{page}"
+    );
+    assert!(!page.contains("<script>window.pwned"));
+    assert!(page.contains("&lt;b&gt;bold?&lt;/b&gt;"));
+    assert!(page.contains(&format!(r#"datetime="{}""#, todo.created_at_iso())));
+    assert!(!page.contains("No todos yet"));
+}
+
+#[tokio::test]
+async fn database_errors_are_generic_and_leak_nothing() {
+    let app = spawn_app().await;
+    sqlx::query("ALTER TABLE todos RENAME TO todos_moved")
+        .execute(&app.primary)
+        .await
+        .unwrap();
+    wait_until(Duration::from_secs(5), || async {
+        let gone: bool = sqlx::query_scalar("SELECT to_regclass('todos') IS NULL")
+            .fetch_one(&app.replica)
+            .await
+            .ok()?;
+        gone.then_some(())
+    })
+    .await
+    .expect("the rename reaches the replica");
+
+    let create = app.create(&app.client, "anything", "").await;
+    assert_eq!(create.status(), 500);
+    let body = create.text().await.unwrap();
+    assert_eq!(body, r#""Internal""#);
+
+    let list = app.list_with(&browser_client()).await;
+    assert_eq!(list.status(), 500);
+    let body = list.text().await.unwrap();
+    assert!(
+        !body.contains("todos") && !body.contains("relation"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("Page not found"));
+}
