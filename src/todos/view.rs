@@ -102,6 +102,10 @@ fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
         _ => None,
     };
     let pending = create.pending();
+    // Effects run only in the browser, after hydration: this marks a page the browser has
+    // taken over, so tests can tell it from one that is merely server-rendered.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     let announcement = RwSignal::new(String::new());
 
     // Stored: start a fresh form.
@@ -162,6 +166,7 @@ fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
             action=CreateTodo::PATH
             aria-label="New todo"
             aria-busy=move || pending.get().to_string()
+            data-hydrated=move || hydrated.get().to_string()
             novalidate
             on:submit=on_submit
             class="space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm"

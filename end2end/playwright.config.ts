@@ -1,0 +1,50 @@
+import { defineConfig } from '@playwright/test';
+
+// The server is started by `cargo leptos end-to-end` (see scripts/test.sh), which runs
+// these tests as soon as it has spawned it: global-setup waits until it answers.
+const baseURL = process.env.E2E_BASE_URL ?? `http://${process.env.LEPTOS_SITE_ADDR ?? '127.0.0.1:3000'}`;
+
+export default defineConfig({
+  testDir: './tests',
+  globalSetup: './global-setup.ts',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 2,
+  reporter: [['list']],
+  outputDir: './test-results',
+  use: {
+    baseURL,
+    // Debian's Chromium: Playwright's own browser download cannot run on our machines.
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    },
+    trace: 'retain-on-failure',
+  },
+  projects: [
+    // Runs first, while the freshly created database is still empty.
+    { name: 'empty-database', testMatch: /empty-database\.spec\.ts/ },
+    {
+      name: 'hydrated',
+      testMatch: /hydrated\.spec\.ts/,
+      dependencies: ['empty-database'],
+    },
+    {
+      name: 'no-javascript',
+      testMatch: /no-javascript\.spec\.ts/,
+      use: { javaScriptEnabled: false },
+      dependencies: ['empty-database'],
+    },
+  ],
+});

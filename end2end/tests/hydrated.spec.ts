@@ -1,0 +1,182 @@
+import { test as plainTest } from '@playwright/test';
+import {
+  test,
+  expect,
+  addButton,
+  fillTodo,
+  form,
+  invalidInputs,
+  listedTitles,
+  openHydrated,
+  textField,
+  titleField,
+  todoItem,
+  todoList,
+  uniqueTitle,
+  validationRules,
+} from './support';
+
+test('the page names the app', async ({ page }) => {
+  await page.goto('/');
+  await expect(page).toHaveTitle('Tasks');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Tasks');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveCount(1);
+});
+
+// Without the WebAssembly bundle the page can never hydrate: whatever shows was
+// rendered by the server, in the first response.
+plainTest('todos are server-rendered, before any hydration', async ({ page, request }) => {
+  const title = uniqueTitle('Server-rendered');
+  const created = await request.post('/api/create_todo', { form: { title, text: 'from the API' } });
+  expect(created.status()).toBe(200);
+
+  await page.route('**/*.wasm', (route) => route.abort());
+  await page.goto('/');
+  const item = todoItem(page, title);
+  await expect(item).toBeVisible();
+  await expect(item).toContainText('from the API');
+  await expect(form(page)).toHaveAttribute('data-hydrated', 'false');
+});
+
+test('creates a todo without reloading the page', async ({ page }) => {
+  await openHydrated(page);
+  const title = uniqueTitle('Hydrated create');
+  let navigations = 0;
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) navigations += 1;
+  });
+  await page.evaluate(() => ((window as any).__samePage = true));
+
+  await fillTodo(page, title, 'Line one\nLine two');
+  const response = page.waitForResponse('**/api/create_todo');
+  await addButton(page).click();
+  expect((await response).status()).toBe(200);
+
+  const item = todoItem(page, title);
+  await expect(item).toBeVisible();
+  await expect(item).toContainText('Line one\nLine two');
+  const datetime = await item.locator('time').getAttribute('datetime');
+  expect(datetime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  expect(Math.abs(Date.parse(datetime!) - Date.now())).toBeLessThan(5 * 60_000);
+
+  expect(await page.evaluate(() => (window as any).__samePage)).toBe(true);
+  expect(navigations).toBe(0);
+  await expect(titleField(page)).toHaveValue('');
+  await expect(textField(page)).toHaveValue('');
+});
+
+for (const [index, rule] of validationRules.entries()) {
+  test(`rejects ${rule} in the browser, before sending anything`, async ({ page }) => {
+    const marker = uniqueTitle('invalid');
+    const input = invalidInputs(marker)[index];
+    await openHydrated(page);
+    let creates = 0;
+    page.on('request', (request) => {
+      if (request.url().includes('/api/create_todo')) creates += 1;
+    });
+
+    await fillTodo(page, input.title, input.text);
+    await addButton(page).click();
+
+    const field = input.field === 'title' ? titleField(page) : textField(page);
+    await expect(field).toHaveAttribute('aria-invalid', 'true');
+    await expect(field).toHaveAccessibleDescription(input.message);
+    await expect(field).toBeFocused();
+    // What the user typed stays.
+    await expect(titleField(page)).toHaveValue(input.title);
+    await expect(textField(page)).toHaveValue(input.text);
+    expect(creates).toBe(0);
+    await page.reload();
+    await expect(todoList(page).getByText(marker)).toHaveCount(0);
+  });
+}
+
+test('an error goes away once the field is fixed, and the todo is then created', async ({ page }) => {
+  await openHydrated(page);
+  await addButton(page).click();
+  await expect(titleField(page)).toHaveAccessibleDescription("Title can't be empty.");
+
+  const title = uniqueTitle('Fixed');
+  await titleField(page).fill(title);
+  await expect(titleField(page)).toHaveAttribute('aria-invalid', 'false');
+  await expect(page.getByText("Title can't be empty.")).toHaveCount(0);
+  await addButton(page).click();
+  await expect(todoItem(page, title)).toBeVisible();
+});
+
+test('the server rejects bad input with a 4xx even when the browser is bypassed', async ({ request }) => {
+  const response = await request.post('/api/create_todo', { form: { title: ' ', text: '' } });
+  expect(response.status()).toBe(422);
+  expect(await response.text()).not.toMatch(/sql|relation|panick/i);
+});
+
+test('shows a pending create and cannot submit it twice', async ({ page }) => {
+  await openHydrated(page);
+  // Hold the request so the pending state can be observed.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/create_todo', async (route) => {
+    await held;
+    await route.continue();
+  });
+  const title = uniqueTitle('Pending');
+  await fillTodo(page, title, '');
+
+  await addButton(page).click();
+  await expect(addButton(page)).toBeDisabled();
+  await expect(form(page)).toHaveAttribute('aria-busy', 'true');
+  // A second submission by any route (Enter, a script) is ignored while pending.
+  await form(page).evaluate((element: HTMLFormElement) => element.requestSubmit());
+  await titleField(page).press('Enter');
+
+  release();
+  await expect(todoItem(page, title)).toBeVisible();
+  await expect(addButton(page)).toBeEnabled();
+  await expect(form(page)).toHaveAttribute('aria-busy', 'false');
+  await page.reload();
+  await expect(todoItem(page, title)).toHaveCount(1);
+});
+
+test('HTML typed into a todo is shown as text, never run', async ({ page }) => {
+  await openHydrated(page);
+  const title = `<b>bold</b><img src=x onerror="window.__xss=1"> ${uniqueTitle('markup')}`;
+  const text = '<script>window.__xss=2</script><i>not italic</i>';
+  await fillTodo(page, title, text);
+  await addButton(page).click();
+
+  const item = todoItem(page, title);
+  await expect(item).toBeVisible();
+  await expect(item).toContainText(text);
+  await expect(item.locator('b, img, script, i')).toHaveCount(0);
+  await page.reload();
+  await expect(todoItem(page, title)).toBeVisible();
+  expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
+});
+
+test('lists the newest todo first', async ({ page }) => {
+  await openHydrated(page);
+  const older = uniqueTitle('Older');
+  const newer = uniqueTitle('Newer');
+  for (const title of [older, newer]) {
+    await fillTodo(page, title, '');
+    await addButton(page).click();
+    await expect(todoItem(page, title)).toBeVisible();
+  }
+  const titles = await listedTitles(page);
+  expect(titles.indexOf(newer)).toBeGreaterThanOrEqual(0);
+  expect(titles.indexOf(newer)).toBeLessThan(titles.indexOf(older));
+});
+
+test('a new todo is there on every reload, 20 times in a row', async ({ page }) => {
+  await openHydrated(page);
+  for (let round = 1; round <= 20; round++) {
+    const title = uniqueTitle(`Reload ${round}`);
+    await fillTodo(page, title, `round ${round}`);
+    await addButton(page).click();
+    await expect(todoItem(page, title)).toBeVisible();
+    await page.reload();
+    // The reloaded page's first HTML comes from a fresh read: it must contain the todo.
+    await expect(todoItem(page, title)).toBeVisible();
+    await expect(form(page)).toHaveAttribute('data-hydrated', 'true');
+  }
+});

@@ -1,0 +1,77 @@
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
+
+export { expect };
+
+/** A page that fails the test on any uncaught error or console error. */
+export const test = base.extend<{ page: Page }>({
+  page: async ({ page }, use) => {
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    });
+    await use(page);
+    expect(problems, 'errors in the browser').toEqual([]);
+  },
+});
+
+/** A title no other test (or earlier run) uses, so tests can share one database. */
+export function uniqueTitle(label: string): string {
+  return `${label} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export const form = (page: Page) => page.getByRole('form', { name: 'New todo' });
+export const titleField = (page: Page) => form(page).getByLabel('Title', { exact: true });
+export const textField = (page: Page) => form(page).getByLabel('Text', { exact: true });
+export const addButton = (page: Page) => form(page).getByRole('button', { name: 'Add todo' });
+export const todoList = (page: Page) => page.getByRole('list', { name: 'Todos' });
+
+/** The list item whose heading is exactly `title`. */
+export function todoItem(page: Page, title: string): Locator {
+  return todoList(page)
+    .getByRole('listitem')
+    .filter({ has: page.getByRole('heading', { name: title, exact: true }) });
+}
+
+/** Opens the app and waits until the browser has hydrated it. */
+export async function openHydrated(page: Page) {
+  await page.goto('/');
+  await expect(form(page)).toHaveAttribute('data-hydrated', 'true');
+}
+
+export async function fillTodo(page: Page, title: string, text: string) {
+  await titleField(page).fill(title);
+  await textField(page).fill(text);
+}
+
+/** Titles of the listed todos, top to bottom. */
+export async function listedTitles(page: Page): Promise<string[]> {
+  return todoList(page).getByRole('listitem').getByRole('heading').allInnerTexts();
+}
+
+/**
+ * The rules every client must enforce, with the message each produces. Each input
+ * carries `marker`, so a test can check that nothing with it was stored.
+ */
+export function invalidInputs(marker: string) {
+  return [
+    { rule: 'empty title', title: '', text: marker, field: 'title', message: "Title can't be empty." },
+    { rule: 'whitespace-only title', title: '   \t ', text: marker, field: 'title', message: "Title can't be empty." },
+    {
+      rule: 'title over 200 characters',
+      title: marker + 'x'.repeat(201 - marker.length),
+      text: '',
+      field: 'title',
+      message: 'Title must be at most 200 characters (it has 201).',
+    },
+    {
+      rule: 'text over 4000 characters',
+      title: marker,
+      text: 'y'.repeat(4001),
+      field: 'text',
+      message: 'Text must be at most 4000 characters (it has 4001).',
+    },
+  ] as const;
+}
+
+export const validationRules = invalidInputs('').map((input) => input.rule);

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Installs what building (and, with --for-tests, testing) Tasks needs. Only what is
+# missing is installed, so a second run takes a second.
+#
+#   scripts/bootstrap.sh              build tools: wasm32 target, cargo-leptos,
+#                                     wasm-bindgen CLI, npm tools (Tailwind, binaryen)
+#   scripts/bootstrap.sh --for-tests  the same, plus Debian's Chromium for Playwright
+#
+# PostgreSQL is installed by scripts/db.sh when it is missing.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=tool-versions.env
+. scripts/tool-versions.env
+for_tests=false
+[ "${1:-}" = --for-tests ] && for_tests=true
+
+log() { printf 'bootstrap: %s\n' "$*" >&2; }
+die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
+
+apt_updated=false
+apt_install() { # packages...
+  [ "$(id -u)" -eq 0 ] || die "missing system packages: $*; install them (sudo apt-get install -y $*) and rerun"
+  if ! $apt_updated; then apt-get update -qq; apt_updated=true; fi
+  log "installing $* from apt"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Installs a crate's binaries from its published source, after moving the given
+# dependencies of its lock file to versions this toolchain can build. `cargo install
+# --locked` alone fails for both tools we need: their lock files name versions that
+# need a newer rustc, or that are no longer in the registry.
+install_crate_from_source() { # crate version "dep@version ..." [cargo install args...]
+  local crate=$1 version=$2 pins=$3; shift 3
+  local work; work=$(mktemp -d)
+  log "installing $crate $version from source (takes minutes on a small machine)"
+  (
+    cd "$work"
+    cargo init -q --vcs none --name fetch-crate-source
+    cargo add -q "$crate@=$version"
+    cargo fetch -q
+  )
+  local archive
+  archive=$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"$crate-$version.crate" 2>/dev/null | head -n 1)
+  [ -n "$archive" ] || die "could not fetch the source of $crate $version"
+  mkdir "$work/src-$crate"
+  tar -xzf "$archive" -C "$work/src-$crate" --strip-components=1
+  (
+    cd "$work/src-$crate"
+    for pin in $pins; do
+      if grep -q "^name = \"${pin%@*}\"" Cargo.lock; then
+        cargo update -q -p "${pin%@*}" --precise "${pin#*@}"
+      fi
+    done
+    CARGO_TARGET_DIR="$work/target" cargo install -q --path . --locked "$@"
+  )
+  rm -rf "$work"
+}
+
+# --- Rust: the browser target --------------------------------------------------------
+command -v cargo >/dev/null || die "cargo not found: install Rust with rustup first"
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# --- cargo-leptos, without its own downloads (they cannot reach GitHub here) ----------
+if [ "$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
+  install_crate_from_source cargo-leptos "$CARGO_LEPTOS_VERSION" "cargo-util-schemas@0.14.1" \
+    --features no_downloads
+fi
+
+# --- wasm-bindgen CLI: exactly the version of the crate in Cargo.lock ------------------
+wasm_bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+[ -n "$wasm_bindgen_version" ] || die "wasm-bindgen not found in Cargo.lock"
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wasm_bindgen_version" ]; then
+  install_crate_from_source wasm-bindgen-cli "$wasm_bindgen_version" "webpki-roots@1.0.10"
+fi
+
+# --- npm tools: Tailwind v4, binaryen's wasm-opt, Playwright --------------------------
+if ! command -v npm >/dev/null; then
+  apt_install nodejs npm
+fi
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages (package-lock.json)"
+  # Playwright drives Debian's Chromium: its own browser download cannot work here.
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# --- Chromium for the end-to-end tests -----------------------------------------------
+if $for_tests && [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+fi
+
+log "tools ready: $(cargo leptos --version), $(wasm-bindgen --version), wasm-opt $(node_modules/.bin/wasm-opt --version | awk '{print $3}')"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every check and test of Tasks, on a fresh machine as on a warm one:
+# installs what is missing, brings up the local PostgreSQL primary + replica, then
+#   1. cargo fmt --check
+#   2. cargo clippy -D warnings for the server (ssr) and the browser (hydrate, wasm32)
+#   3. unit and integration tests (cargo test) against the real primary + replica
+#   4. Playwright end-to-end tests in Chromium against the release build
+#      (`cargo leptos end-to-end --release`), hydrated and with JavaScript disabled
+# Stops at the first failure.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+started=$SECONDS
+step() { printf '\n=== %s (%ds)\n' "$*" $((SECONDS - started)); }
+
+step "tools"
+scripts/bootstrap.sh --for-tests
+
+step "local PostgreSQL primary + replica"
+eval "$(scripts/db.sh up)"
+# Test databases of earlier runs: each integration test makes its own.
+scripts/db.sh psql primary -At -c \
+  "SELECT format('DROP DATABASE %I', datname) FROM pg_database WHERE datname LIKE 'test\_%'" \
+  | scripts/db.sh psql primary -q >/dev/null
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy: server (ssr)"
+cargo clippy --all-targets --features ssr -- -D warnings
+
+step "clippy: browser (hydrate, wasm32)"
+cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
+
+step "unit and integration tests"
+cargo test --features ssr
+
+step "end-to-end tests (release build, Chromium)"
+# A new, empty database for the server under test.
+e2e_db=tasks_e2e
+scripts/db.sh psql primary -c "DROP DATABASE IF EXISTS $e2e_db WITH (FORCE)" -c "CREATE DATABASE $e2e_db OWNER tasks" >/dev/null
+for _ in $(seq 1 100); do
+  [ "$(scripts/db.sh psql replica -At -c "SELECT count(*) FROM pg_database WHERE datname = '$e2e_db'")" = 1 ] && break
+  sleep 0.1
+done
+export DATABASE_URL=${DATABASE_URL%/*}/$e2e_db
+export DATABASE_REPLICA_URL=${DATABASE_REPLICA_URL%/*}/$e2e_db
+# Its own port, so a running dev server (port 3000) is no obstacle.
+export LEPTOS_SITE_ADDR=${E2E_SITE_ADDR:-127.0.0.1:3100}
+export RUST_LOG=${RUST_LOG:-warn}
+cargo leptos end-to-end --release
+
+step "all checks and tests passed"
