@@ -18,6 +18,8 @@ pub struct TestApp {
     /// itself must not be able to do.
     pub primary: PgPool,
     pub replica: PgPool,
+    /// Superuser URL of this test's database on the replica.
+    pub replica_admin_url: String,
 }
 
 fn required_env(name: &str) -> String {
@@ -110,6 +112,7 @@ pub async fn spawn_app() -> TestApp {
         client: browser_client(),
         primary,
         replica,
+        replica_admin_url: admin_replica_url,
     }
 }
 

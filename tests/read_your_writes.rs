@@ -1,0 +1,120 @@
+//! Read-your-writes with the replica held back on purpose.
+//!
+//! Pausing WAL replay freezes the replica for the whole local cluster, so this test has
+//! a binary of its own: cargo runs test binaries one after another, never alongside.
+
+mod support;
+
+use std::time::Duration;
+use support::{browser_client, spawn_app, wait_until};
+use tasks::read_your_writes::COOKIE_NAME;
+
+#[tokio::test]
+async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
+    let app = spawn_app().await;
+    let replay = |action: &'static str| {
+        let replica = app.replica.clone();
+        async move {
+            sqlx::query(&format!("SELECT pg_wal_replay_{action}()"))
+                .execute(&replica)
+                .await
+                .unwrap();
+        }
+    };
+    replay("pause").await;
+    // Resume even if an assertion fails, or every later test would read a frozen replica.
+    // Drop runs outside the test's runtime: use a runtime and connection of its own.
+    struct ResumeOnDrop(String);
+    impl Drop for ResumeOnDrop {
+        fn drop(&mut self) {
+            let url = self.0.clone();
+            let resumed = std::thread::spawn(move || {
+                tokio::runtime::Runtime::new()
+                    .unwrap()
+                    .block_on(async move {
+                        use sqlx::Connection;
+                        let mut replica = sqlx::PgConnection::connect(&url).await?;
+                        sqlx::query("SELECT pg_wal_replay_resume()")
+                            .execute(&mut replica)
+                            .await
+                    })
+            })
+            .join();
+            if !matches!(resumed, Ok(Ok(_))) {
+                eprintln!("could not resume WAL replay on the replica: run `scripts/db.sh psql replica -c 'SELECT pg_wal_replay_resume()'`");
+            }
+        }
+    }
+    let _resume = ResumeOnDrop(app.replica_admin_url.clone());
+
+    let writer = browser_client();
+    let created = app
+        .create(&writer, "written while the replica is paused", "")
+        .await;
+    assert_eq!(created.status(), 200);
+    let set_cookie = created.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        set_cookie.starts_with(&format!("{COOKIE_NAME}=")),
+        "{set_cookie}"
+    );
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("Max-Age=600"),
+        "{set_cookie}"
+    );
+
+    // The writer sees its todo (read on the primary), several times over...
+    for _ in 0..5 {
+        let listed = app.list_with(&writer).await;
+        assert!(
+            listed.headers().get("set-cookie").is_none(),
+            "cookie dropped too early"
+        );
+        let titles: Vec<String> = listed
+            .json::<Vec<tasks::todos::model::Todo>>()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|todo| todo.title)
+            .collect();
+        assert_eq!(titles, ["written while the replica is paused"]);
+    }
+    // ...the server-rendered page included,
+    let page = writer
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("written while the replica is paused"));
+    // ...while a client that wrote nothing reads the (paused) replica, which lacks it.
+    let bystander = browser_client();
+    let titles: Vec<tasks::todos::model::Todo> =
+        app.list_with(&bystander).await.json().await.unwrap();
+    assert!(
+        titles.is_empty(),
+        "the bystander's read did not come from the replica"
+    );
+
+    replay("resume").await;
+    wait_until(Duration::from_secs(10), || async {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM todos")
+            .fetch_one(&app.replica)
+            .await
+            .ok()?;
+        (n == 1).then_some(())
+    })
+    .await
+    .expect("the replica replays the insert once resumed");
+
+    // Caught up: the writer's next read is served by the replica and the cookie goes.
+    let listed = app.list_with(&writer).await;
+    let cleared = listed.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cleared.starts_with(&format!("{COOKIE_NAME}=;")) && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    let todos: Vec<tasks::todos::model::Todo> = listed.json().await.unwrap();
+    assert_eq!(todos.len(), 1);
+}
