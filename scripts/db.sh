@@ -79,7 +79,7 @@ start() { # name
   running "$node" && return 0
   if ! as_pg "$bindir/pg_ctl" -D "$pg_dir/$node" -l "$pg_dir/$node.log" -w -t 60 start >/dev/null; then
     tail -n 20 "$pg_dir/$node.log" >&2 || true
-    die "the $node server did not start (log: $pg_dir/$node.log); is its port already in use?"
+    die "the $node server did not start (log: $pg_dir/$node.log). If its port is taken (another checkout's databases?), stop those or pick other ports with TASKS_PG_PORT / TASKS_PG_REPLICA_PORT"
   fi
 }
 

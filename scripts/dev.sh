@@ -7,7 +7,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 scripts/bootstrap.sh
-eval "$(scripts/db.sh up)"
+db_env=$(scripts/db.sh up) # a failure here stops the script; inside eval it would not
+eval "$db_env"
 printf '\nTasks will be served at http://%s once built (first build: several minutes).\n' \
   "${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 printf 'Stop with Ctrl-C; the databases keep running (scripts/db.sh down stops them).\n\n'

@@ -19,7 +19,8 @@ step "tools"
 scripts/bootstrap.sh --for-tests
 
 step "local PostgreSQL primary + replica"
-eval "$(scripts/db.sh up)"
+db_env=$(scripts/db.sh up) # a failure here stops the script; inside eval it would not
+eval "$db_env"
 # Test databases of earlier runs: each integration test makes its own.
 scripts/db.sh psql primary -At -c \
   "SELECT format('DROP DATABASE %I', datname) FROM pg_database WHERE datname LIKE 'test\_%'" \
