@@ -117,7 +117,6 @@ full_page_writes = off
 max_connections = 200
 include_if_exists = 'node.conf'
 CONF
-  write_node_conf primary "$primary_port"
 }
 
 create_roles() {
@@ -139,7 +138,6 @@ init_replica() {
   psql_admin "$primary_port" -c "SELECT pg_drop_replication_slot('$slot') FROM pg_replication_slots WHERE slot_name = '$slot'" >/dev/null
   as_pg env PGPASSWORD="$repl_password" "$bindir/pg_basebackup" -h 127.0.0.1 -p "$primary_port" \
     -U "$repl_user" -D "$pg_dir/replica" -R -X stream -C -S "$slot" -c fast --no-sync
-  write_node_conf replica "$replica_port"
 }
 
 wait_for_streaming() {
@@ -169,9 +167,13 @@ case $cmd in
     ensure_postgres_installed
     prepare_dir
     init_primary
+    write_node_conf primary "$primary_port" # ports may change between runs
     start primary
     create_roles
     init_replica
+    write_node_conf replica "$replica_port"
+    # The replica finds the primary through primary_conninfo, written by pg_basebackup.
+    as_pg sed -i "s/port=[0-9]*/port=$primary_port/" "$pg_dir/replica/postgresql.auto.conf"
     start replica
     wait_for_streaming
     log "primary on 127.0.0.1:$primary_port, replica on 127.0.0.1:$replica_port (data: $pg_dir)"
