@@ -5,8 +5,7 @@
 
 mod support;
 
-use std::time::Duration;
-use support::{browser_client, spawn_app, wait_until};
+use support::{browser_client, spawn_app};
 use tasks::read_your_writes::COOKIE_NAME;
 
 #[tokio::test]
@@ -79,14 +78,7 @@ async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
         assert_eq!(titles, ["written while the replica is paused"]);
     }
     // ...the server-rendered page included,
-    let page = writer
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&writer, &app.url("/")).await;
     assert!(page.contains("written while the replica is paused"));
     // ...while a client that wrote nothing reads the (paused) replica, which lacks it.
     let bystander = browser_client();
@@ -98,15 +90,7 @@ async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
     );
 
     replay("resume").await;
-    wait_until(Duration::from_secs(10), || async {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM todos")
-            .fetch_one(&app.replica)
-            .await
-            .ok()?;
-        (n == 1).then_some(())
-    })
-    .await
-    .expect("the replica replays the insert once resumed");
+    app.wait_for_replica_todos(1).await;
 
     // Caught up: the writer's next read is served by the replica and the cookie goes.
     let listed = app.list_with(&writer).await;

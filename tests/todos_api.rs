@@ -130,15 +130,7 @@ async fn a_form_post_without_javascript_redirects_back_with_the_error_and_the_in
     assert_eq!(app.stored_count().await, 0);
 
     // The page at that URL shows the message and what was typed.
-    let page = app
-        .client
-        .get(&location)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&app.client, &location).await;
     assert!(
         page.contains("Title can&#x27;t be empty.") || page.contains("Title can't be empty."),
         "{page}"
@@ -155,15 +147,7 @@ async fn a_form_post_without_javascript_redirects_back_with_the_error_and_the_in
     let location = accepted.headers()["location"].to_str().unwrap();
     assert_eq!(location.trim_end_matches('?'), referer);
     assert_eq!(app.stored_count().await, 1);
-    let page = app
-        .client
-        .get(&referer)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&app.client, &referer).await;
     assert!(page.contains("Buy bread"));
 }
 
@@ -201,15 +185,7 @@ async fn reads_without_a_recent_write_are_served_by_the_replica() {
     app.create_ok("seen by both", "").await;
     // Wait until the replica has the row, then measure reads from a client without the
     // read-your-writes cookie.
-    wait_until(Duration::from_secs(5), || async {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM todos")
-            .fetch_one(&app.replica)
-            .await
-            .ok()?;
-        (n == 1).then_some(())
-    })
-    .await
-    .expect("replica replays the insert");
+    app.wait_for_replica_todos(1).await;
     let scans = |pool: sqlx::PgPool| async move {
         sqlx::query("SELECT pg_stat_clear_snapshot()")
             .execute(&pool)

@@ -138,12 +138,13 @@ fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
             Err(found) => {
                 let first_invalid_is_title = found.title.is_some();
                 browser_errors.set(Some(found));
-                let focused = if first_invalid_is_title {
+                // Take the user to the first field to fix. Should focusing fail, the
+                // messages still show; nothing else to do.
+                let _ = if first_invalid_is_title {
                     title_input.get().map(|input| input.focus())
                 } else {
                     text_input.get().map(|input| input.focus())
                 };
-                drop(focused);
             }
         }
     };

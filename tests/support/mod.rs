@@ -189,6 +189,25 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// The HTML of a page, as `client` gets it.
+    pub async fn page(&self, client: &reqwest::Client, url: &str) -> String {
+        let response = client.get(url).send().await.expect("page request");
+        response.text().await.expect("page body")
+    }
+
+    /// Waits until the replica has replayed the primary up to `expected` todos.
+    pub async fn wait_for_replica_todos(&self, expected: i64) {
+        wait_until(Duration::from_secs(10), || async {
+            let count: i64 = sqlx::query_scalar("SELECT count(*) FROM todos")
+                .fetch_one(&self.replica)
+                .await
+                .ok()?;
+            (count == expected).then_some(())
+        })
+        .await
+        .unwrap_or_else(|| panic!("the replica never held {expected} todos"));
+    }
+
     pub async fn stored_count(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM todos")
             .fetch_one(&self.primary)
