@@ -21,9 +21,11 @@ scripts/bootstrap.sh --for-tests
 step "local PostgreSQL primary + replica"
 db_env=$(scripts/db.sh up) # a failure here stops the script; inside eval it would not
 eval "$db_env"
-# Test databases of earlier runs: each integration test makes its own.
+# Test databases and roles of earlier runs: integration tests make their own.
 scripts/db.sh psql primary -At -c \
-  "SELECT format('DROP DATABASE %I', datname) FROM pg_database WHERE datname LIKE 'test\_%'" \
+  "SELECT format('DROP DATABASE %I', datname) FROM pg_database WHERE datname LIKE 'test\_%'
+   UNION ALL
+   SELECT format('DROP ROLE %I', rolname) FROM pg_roles WHERE rolname LIKE 'test\_%'" \
   | scripts/db.sh psql primary -q >/dev/null
 
 step "format"

@@ -5,12 +5,34 @@
 //! passwords are never echoed back in those messages.
 
 use sqlx::postgres::PgConnectOptions;
-use std::{str::FromStr, time::Duration};
+use std::{net::SocketAddr, str::FromStr, time::Duration};
 
 /// Everything the server reads from its environment (Leptos reads its own `LEPTOS_*`
 /// variables; see `startup`).
 pub struct Settings {
     pub database: DatabaseSettings,
+    pub http: HttpSettings,
+    pub log_format: LogFormat,
+}
+
+/// How the HTTP side behaves beyond what Leptos configures.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// Where Prometheus scrapes `/metrics`: a listener of its own, off the public port.
+    /// `None` (METRICS_ADDR=off) serves no metrics.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Longest time a request may take before it is answered with 408.
+    pub request_timeout: Duration,
+    /// Send `Strict-Transport-Security`: only when clients reach the app over TLS.
+    pub hsts: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines, for development.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 /// How to reach the databases, and the bounds every pool works within.
@@ -92,7 +114,39 @@ impl Settings {
             2_000,
         )?);
 
+        let metrics_addr = match var("METRICS_ADDR").as_deref() {
+            None => Some(SocketAddr::from(([0, 0, 0, 0], 9090))),
+            Some("off") => None,
+            Some(addr) => Some(addr.parse().map_err(|_| ConfigError::Invalid {
+                name: "METRICS_ADDR",
+                expected: "an address such as 0.0.0.0:9090, or off",
+                value: addr.to_owned(),
+            })?),
+        };
+        let http = HttpSettings {
+            metrics_addr,
+            request_timeout: Duration::from_millis(parse_number(
+                "REQUEST_TIMEOUT_MS",
+                var("REQUEST_TIMEOUT_MS"),
+                15_000,
+            )?),
+            hsts: parse_bool("HSTS", var("HSTS"))?,
+        };
+        let log_format = match var("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "LOG_FORMAT",
+                    expected: "text or json",
+                    value: other.to_owned(),
+                })
+            }
+        };
+
         Ok(Self {
+            http,
+            log_format,
             database: DatabaseSettings {
                 primary,
                 replica,
@@ -149,6 +203,18 @@ fn parse_number<T: FromStr>(
     }
 }
 
+fn parse_bool(name: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(_) => Err(ConfigError::Invalid {
+            name,
+            expected: "true or false",
+            value: value.unwrap_or_default(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +237,49 @@ mod tests {
         assert_eq!(db.max_connections, 10);
         assert_eq!(db.acquire_timeout, Duration::from_secs(2));
         assert_eq!(db.statement_timeout, Duration::from_secs(5));
+        assert_eq!(
+            settings.http.metrics_addr,
+            Some(([0, 0, 0, 0], 9090).into())
+        );
+        assert_eq!(settings.http.request_timeout, Duration::from_secs(15));
+        assert!(!settings.http.hsts);
+        assert_eq!(settings.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn reads_the_http_and_log_settings() {
+        let configured = settings(&[
+            ("DATABASE_URL", "postgres://u:p@h/db"),
+            ("METRICS_ADDR", "127.0.0.1:9191"),
+            ("REQUEST_TIMEOUT_MS", "500"),
+            ("HSTS", "true"),
+            ("LOG_FORMAT", "json"),
+        ])
+        .unwrap();
+        assert_eq!(
+            configured.http.metrics_addr,
+            Some(([127, 0, 0, 1], 9191).into())
+        );
+        assert_eq!(configured.http.request_timeout, Duration::from_millis(500));
+        assert!(configured.http.hsts);
+        assert_eq!(configured.log_format, LogFormat::Json);
+
+        let off = settings(&[
+            ("DATABASE_URL", "postgres://u:p@h/db"),
+            ("METRICS_ADDR", "off"),
+        ]);
+        assert_eq!(off.unwrap().http.metrics_addr, None);
+        for (name, value) in [
+            ("LOG_FORMAT", "xml"),
+            ("HSTS", "yes"),
+            ("METRICS_ADDR", "9090"),
+        ] {
+            let error = settings(&[("DATABASE_URL", "postgres://u:p@h/db"), (name, value)])
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(error.starts_with(name), "{error}");
+        }
     }
 
     #[test]

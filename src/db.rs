@@ -4,19 +4,50 @@
 //! written something the replica has not replayed yet (read-your-writes, see
 //! `read_your_writes`) or when the replica fails; then the primary serves them.
 
-use crate::config::{describe, DatabaseSettings};
+use crate::{
+    config::{describe, DatabaseSettings},
+    metrics::{
+        DB_POOL_CONNECTIONS, DB_POOL_MAX_CONNECTIONS, DB_READS, DB_REPLICA_LAG_BYTES,
+        DB_REPLICA_LAG_SECONDS, DB_REPLICA_UP,
+    },
+};
+use serde::Serialize;
 use sqlx::{
-    migrate::MigrateError,
+    migrate::{MigrateError, Migrator},
     postgres::{PgConnectOptions, PgPoolOptions},
     PgPool,
 };
 use std::{fmt, future::Future, str::FromStr, time::Duration};
 
+/// The migrations in `migrations/`, embedded in the binary.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Bound on the status queries behind probes and metrics: a slow database must not make
+/// a probe hang.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// The application's databases. Cheap to clone: pools are shared handles.
 #[derive(Clone)]
 pub struct Database {
     primary: PgPool,
-    replica: Option<PgPool>,
+    replica: Option<Replica>,
+}
+
+#[derive(Clone)]
+struct Replica {
+    pool: PgPool,
+    /// `host:port/database`, for logs, probes and metric labels.
+    target: String,
+}
+
+/// What `/readyz` reports about a replica.
+#[derive(Debug, Serialize)]
+pub struct ReplicaStatus {
+    pub target: String,
+    /// `ok`, `unreachable`, or `not_in_recovery` (not a standby: perhaps promoted).
+    pub status: &'static str,
+    pub replay_lag_bytes: Option<u64>,
+    pub replay_lag_seconds: Option<f64>,
 }
 
 /// What a routed read returned, and whether the replica has caught up with the client's
@@ -42,10 +73,10 @@ impl Database {
         };
         Self {
             primary: pool(&settings.primary, "primary"),
-            replica: settings
-                .replica
-                .as_ref()
-                .map(|options| pool(options, "replica")),
+            replica: settings.replica.as_ref().map(|options| Replica {
+                pool: pool(options, "replica"),
+                target: describe(options),
+            }),
         }
     }
 
@@ -58,7 +89,7 @@ impl Database {
     /// replication. sqlx holds an advisory lock meanwhile, so several instances starting
     /// together apply each migration once.
     pub async fn migrate(&self) -> Result<(), MigrateError> {
-        sqlx::migrate!("./migrations").run(&self.primary).await
+        MIGRATOR.run(&self.primary).await
     }
 
     /// The primary's WAL position after a write has committed. A replica that has
@@ -85,6 +116,7 @@ impl Database {
         F: Future<Output = sqlx::Result<T>>,
     {
         let Some(replica) = &self.replica else {
+            count_read("primary", "no_replica");
             let value = query(self.primary.clone()).await?;
             return Ok(RoutedRead {
                 value,
@@ -92,28 +124,40 @@ impl Database {
             });
         };
 
-        let replica_usable = match last_write {
-            None => true,
-            Some(lsn) => has_replayed(replica, lsn).await.unwrap_or_else(|error| {
-                tracing::warn!(%error, "could not ask the replica for its replay position; reading from the primary");
-                false
-            }),
+        // Why the primary has to serve this read, if it does.
+        let fallback_reason = match last_write {
+            None => None,
+            Some(lsn) => match has_replayed(&replica.pool, lsn).await {
+                Ok(true) => None,
+                Ok(false) => Some("replica_behind_client"),
+                Err(error) => {
+                    tracing::warn!(%error, replica = %replica.target, "could not ask the replica for its replay position; reading from the primary");
+                    Some("replica_error")
+                }
+            },
         };
-        if replica_usable {
-            match query(replica.clone()).await {
+        let fallback_reason = match fallback_reason {
+            Some(reason) => reason,
+            None => match query(replica.pool.clone()).await {
                 Ok(value) => {
-                    tracing::debug!(served_by = "replica", "read");
+                    let reason = if last_write.is_some() {
+                        "replica_caught_up"
+                    } else {
+                        "no_recent_write"
+                    };
+                    count_read("replica", reason);
                     return Ok(RoutedRead {
                         value,
                         last_write_on_replica: true,
                     });
                 }
                 Err(error) => {
-                    tracing::warn!(%error, "read on the replica failed; retrying on the primary");
+                    tracing::warn!(%error, replica = %replica.target, "read on the replica failed; retrying on the primary");
+                    "replica_error"
                 }
-            }
-        }
-        tracing::debug!(served_by = "primary", "read");
+            },
+        };
+        count_read("primary", fallback_reason);
         let value = query(self.primary.clone()).await?;
         Ok(RoutedRead {
             value,
@@ -125,9 +169,124 @@ impl Database {
     pub async fn close(&self) {
         self.primary.close().await;
         if let Some(replica) = &self.replica {
-            replica.close().await;
+            replica.pool.close().await;
         }
     }
+
+    /// `ok` when the primary answers within [`STATUS_TIMEOUT`] and has every migration of
+    /// this build applied; else `unreachable` or `migrations_pending`.
+    pub async fn primary_readiness(&self) -> &'static str {
+        let latest_known = MIGRATOR.iter().map(|migration| migration.version).max();
+        let applied = tokio::time::timeout(
+            STATUS_TIMEOUT,
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT max(version) FROM _sqlx_migrations WHERE success",
+            )
+            .fetch_one(&self.primary),
+        )
+        .await;
+        match applied {
+            Ok(Ok(applied)) if applied >= latest_known => "ok",
+            Ok(Ok(_)) => "migrations_pending",
+            // No migrations table yet counts as pending, any other failure as unreachable.
+            Ok(Err(sqlx::Error::Database(error))) if error.code().as_deref() == Some("42P01") => {
+                "migrations_pending"
+            }
+            Ok(Err(_)) | Err(_) => "unreachable",
+        }
+    }
+
+    /// The state of each replica, each query bounded by [`STATUS_TIMEOUT`].
+    pub async fn replica_statuses(&self) -> Vec<ReplicaStatus> {
+        let Some(replica) = &self.replica else {
+            return Vec::new();
+        };
+        let (replica_side, primary_lsn) = tokio::join!(
+            within_status_timeout(
+                sqlx::query_as::<_, (bool, Option<String>, Option<f64>)>(
+                    "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, \
+                     CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
+                     ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END::float8",
+                )
+                .fetch_one(&replica.pool)
+            ),
+            within_status_timeout(
+                sqlx::query_scalar::<_, String>("SELECT pg_current_wal_lsn()::text")
+                    .fetch_one(&self.primary)
+            ),
+        );
+        let status = match replica_side {
+            None => ReplicaStatus {
+                target: replica.target.clone(),
+                status: "unreachable",
+                replay_lag_bytes: None,
+                replay_lag_seconds: None,
+            },
+            Some((false, _, _)) => ReplicaStatus {
+                target: replica.target.clone(),
+                status: "not_in_recovery",
+                replay_lag_bytes: None,
+                replay_lag_seconds: None,
+            },
+            Some((true, replayed, lag_seconds)) => {
+                let replayed = replayed.and_then(|lsn| lsn.parse::<WalLsn>().ok());
+                let primary = primary_lsn.and_then(|lsn| lsn.parse::<WalLsn>().ok());
+                ReplicaStatus {
+                    target: replica.target.clone(),
+                    status: "ok",
+                    replay_lag_bytes: primary
+                        .zip(replayed)
+                        .map(|(primary, replayed)| primary.bytes_after(replayed)),
+                    replay_lag_seconds: lag_seconds.map(|seconds| seconds.max(0.0)),
+                }
+            }
+        };
+        vec![status]
+    }
+
+    /// Samples each pool's connections into the pool gauges.
+    pub fn record_pool_gauges(&self) {
+        let pools = std::iter::once(("primary", &self.primary)).chain(
+            self.replica
+                .as_ref()
+                .map(|replica| ("replica", &replica.pool)),
+        );
+        for (name, pool) in pools {
+            let idle = pool.num_idle() as f64;
+            let open = f64::from(pool.size());
+            metrics::gauge!(DB_POOL_CONNECTIONS, "pool" => name, "state" => "idle").set(idle);
+            metrics::gauge!(DB_POOL_CONNECTIONS, "pool" => name, "state" => "in_use")
+                .set(open - idle);
+            metrics::gauge!(DB_POOL_MAX_CONNECTIONS, "pool" => name)
+                .set(f64::from(pool.options().get_max_connections()));
+        }
+    }
+
+    /// Samples each replica's state into the replica gauges.
+    pub async fn record_replica_gauges(&self) {
+        for status in self.replica_statuses().await {
+            let up = if status.status == "ok" { 1.0 } else { 0.0 };
+            metrics::gauge!(DB_REPLICA_UP, "replica" => status.target.clone()).set(up);
+            if let Some(bytes) = status.replay_lag_bytes {
+                metrics::gauge!(DB_REPLICA_LAG_BYTES, "replica" => status.target.clone())
+                    .set(bytes as f64);
+            }
+            if let Some(seconds) = status.replay_lag_seconds {
+                metrics::gauge!(DB_REPLICA_LAG_SECONDS, "replica" => status.target.clone())
+                    .set(seconds);
+            }
+        }
+    }
+}
+
+/// The query's result, or `None` if it failed or took longer than [`STATUS_TIMEOUT`].
+async fn within_status_timeout<T>(query: impl Future<Output = sqlx::Result<T>>) -> Option<T> {
+    tokio::time::timeout(STATUS_TIMEOUT, query).await.ok()?.ok()
+}
+
+fn count_read(server: &'static str, reason: &'static str) {
+    tracing::debug!(served_by = server, reason, "read");
+    metrics::counter!(DB_READS, "server" => server, "reason" => reason).increment(1);
 }
 
 /// Whether `replica` has replayed the WAL up to `lsn`. `pg_last_wal_replay_lsn()` is NULL
@@ -166,6 +325,13 @@ impl FromStr for WalLsn {
     }
 }
 
+impl WalLsn {
+    /// Bytes of WAL from `earlier` to `self`; 0 if `earlier` is not earlier.
+    pub fn bytes_after(self, earlier: WalLsn) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
 impl fmt::Display for WalLsn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:X}/{:X}", self.0 >> 32, self.0 & 0xFFFF_FFFF)
@@ -184,6 +350,9 @@ mod tests {
         assert_eq!(large.to_string(), "16/B374D848");
         assert!(small < large);
         assert!("1/0".parse::<WalLsn>().unwrap() > "0/FFFFFFFF".parse().unwrap());
+        let next: WalLsn = "1/10".parse().unwrap();
+        assert_eq!(next.bytes_after("0/FFFFFFF0".parse().unwrap()), 0x20);
+        assert_eq!(small.bytes_after(large), 0);
     }
 
     #[test]

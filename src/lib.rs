@@ -14,6 +14,12 @@ pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
+pub mod health;
+#[cfg(feature = "ssr")]
+pub mod metrics;
+#[cfg(feature = "ssr")]
+pub mod middleware;
+#[cfg(feature = "ssr")]
 pub mod read_your_writes;
 #[cfg(feature = "ssr")]
 pub mod startup;

@@ -53,7 +53,7 @@ async fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::from_env()?;
-    telemetry::init();
+    telemetry::init(settings.log_format);
     match command {
         Command::Migrate => {
             Database::connect_lazy(&settings.database)

@@ -5,9 +5,10 @@ use crate::{
     app::{shell, App},
     config::Settings,
     db::Database,
+    health, metrics, middleware,
     todos::error::TodoError,
 };
-use axum::{extract::FromRef, Router};
+use axum::{extract::FromRef, routing::get, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::migrate::MigrateError;
@@ -46,10 +47,11 @@ pub enum StartupError {
     Bind { addr: SocketAddr, source: io::Error },
 }
 
-/// A bound, ready-to-run server.
+/// A bound, ready-to-run server: the app on its public listener, metrics on another.
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    metrics: Option<(TcpListener, Router)>,
     db: Database,
 }
 
@@ -62,17 +64,24 @@ impl Application {
     ) -> Result<Self, StartupError> {
         let db = Database::connect_lazy(&settings.database);
         db.migrate().await?;
-        let addr = leptos_options.site_addr;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartupError::Bind { addr, source })?;
+        let listener = bind(leptos_options.site_addr).await?;
+        let metrics = match settings.http.metrics_addr {
+            Some(addr) => Some((
+                bind(addr).await?,
+                metrics::router(metrics::recorder(), db.clone()),
+            )),
+            None => None,
+        };
+        let hash_files = leptos_options.hash_files;
         let state = AppState {
             leptos_options,
             db: db.clone(),
         };
+        let router = middleware::apply(router(state), &settings.http, hash_files);
         Ok(Self {
             listener,
-            router: router(state),
+            router,
+            metrics,
             db,
         })
     }
@@ -81,22 +90,51 @@ impl Application {
         self.listener.local_addr()
     }
 
+    /// Where `/metrics` is served, when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        let (listener, _) = self.metrics.as_ref()?;
+        listener.local_addr().ok()
+    }
+
     /// Serves until SIGTERM or Ctrl-C, lets in-flight requests finish, closes the pools.
     pub async fn run_until_stopped(self) -> io::Result<()> {
+        let metrics_server = self.metrics.map(|(listener, router)| {
+            tokio::spawn(async move { axum::serve(listener, router).await })
+        });
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
             .await?;
+        // Scrapes are short and idempotent: no need to wait for one in flight.
+        if let Some(server) = metrics_server {
+            server.abort();
+        }
         self.db.close().await;
         Ok(())
     }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Bind { addr, source })
 }
 
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     Router::new()
-        .leptos_routes(&state, routes, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            middleware::set_content_security_policy,
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(middleware::set_content_security_policy, shell))
         .with_state(state)
 }
 

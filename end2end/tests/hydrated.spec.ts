@@ -180,3 +180,40 @@ test('a new todo is there on every reload, 20 times in a row', async ({ page }) 
     await expect(form(page)).toHaveAttribute('data-hydrated', 'true');
   }
 });
+
+test('runs under its Content-Security-Policy with no violation', async ({ page }) => {
+  await page.addInitScript(() => {
+    const violations: string[] = [];
+    (window as any).__cspViolations = violations;
+    document.addEventListener('securitypolicyviolation', (event) =>
+      violations.push(`${event.violatedDirective} ${event.blockedURI}`),
+    );
+  });
+  const response = await page.goto('/');
+  const policy = response!.headers()['content-security-policy'];
+  expect(policy).toContain("'nonce-");
+  expect(policy).not.toContain('unsafe-inline');
+  await expect(form(page)).toHaveAttribute('data-hydrated', 'true');
+
+  // Exercise the server functions too (connect-src).
+  const title = uniqueTitle('Under CSP');
+  await fillTodo(page, title, '');
+  await addButton(page).click();
+  await expect(todoItem(page, title)).toBeVisible();
+  expect(await page.evaluate(() => (window as any).__cspViolations)).toEqual([]);
+});
+
+test('assets have content-hashed names, long-lived caching and compression', async ({ page, request }) => {
+  await page.goto('/');
+  const stylesheet = await page.locator('link[rel="stylesheet"]').getAttribute('href');
+  const script = await page.locator('link[rel="modulepreload"]').first().getAttribute('href');
+  for (const asset of [stylesheet!, script!]) {
+    expect(asset).toMatch(/^\/pkg\/tasks\.[\w-]+\.(css|js)$/);
+    const response = await request.get(asset, { headers: { 'accept-encoding': 'br' } });
+    expect(response.status()).toBe(200);
+    expect(response.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(response.headers()['content-encoding']).toBe('br');
+  }
+  const html = await request.get('/');
+  expect(html.headers()['cache-control']).toBe('no-cache');
+});

@@ -23,6 +23,7 @@ pub async fn create_todo(title: String, text: String) -> Result<Todo, TodoError>
         })?;
         let db = AppState::from_context()?.db;
         let todo = repo::insert(db.primary(), &new_todo).await?;
+        metrics::counter!(crate::metrics::TODOS_CREATED).increment(1);
 
         // The todo is stored: from here on nothing may turn this into an error, or the
         // user would retry and store it twice.
@@ -36,7 +37,7 @@ pub async fn create_todo(title: String, text: String) -> Result<Todo, TodoError>
         Ok(todo)
     }
     .await;
-    result.inspect_err(TodoError::set_response_status)
+    finish("create_todo", result)
 }
 
 /// All todos, newest first, read from where this client's own writes are visible.
@@ -56,5 +57,18 @@ pub async fn list_todos() -> Result<Vec<Todo>, TodoError> {
         Ok(read.value)
     }
     .await;
-    result.inspect_err(TodoError::set_response_status)
+    finish("list_todos", result)
+}
+
+/// Counts the call and, for an error, sets its HTTP status.
+#[cfg(feature = "ssr")]
+fn finish<T>(function: &'static str, result: Result<T, TodoError>) -> Result<T, TodoError> {
+    use crate::metrics::{SERVER_FN_CALLS, SERVER_FN_ERRORS};
+    metrics::counter!(SERVER_FN_CALLS, "function" => function).increment(1);
+    if let Err(error) = &result {
+        metrics::counter!(SERVER_FN_ERRORS, "function" => function, "error" => error.kind())
+            .increment(1);
+        error.set_response_status();
+    }
+    result
 }

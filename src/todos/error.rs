@@ -64,6 +64,18 @@ impl TodoError {
         }
     }
 
+    /// A short label for metrics.
+    #[cfg(feature = "ssr")]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } => "invalid",
+            Self::BadRequest => "bad_request",
+            Self::Unavailable => "unavailable",
+            Self::Network => "network",
+            Self::Internal => "internal",
+        }
+    }
+
     /// Sets this error's status on the response being built, unless the request is a
     /// plain HTML form post: those are answered with a redirect back to the form (the
     /// error travels in its URL), and a 4xx status would stop the browser following it.

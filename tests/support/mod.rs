@@ -12,6 +12,8 @@ use tasks::{config::Settings, startup::Application, todos::model::Todo};
 
 pub struct TestApp {
     pub address: String,
+    /// Base URL of the separate metrics listener.
+    pub metrics_address: String,
     /// A browser-like client: keeps cookies between requests.
     pub client: reqwest::Client,
     /// Superuser pools on this test's database, one per server, for checks the app
@@ -48,9 +50,14 @@ pub fn browser_client() -> reqwest::Client {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Like [`spawn_app`], with extra environment settings (e.g. `("HSTS", "true")`).
+pub async fn spawn_app_with(extra_settings: &[(&str, &str)]) -> TestApp {
     // The app's logs are noise in passing runs: TEST_LOG=1 shows them.
     if std::env::var_os("TEST_LOG").is_some() {
-        tasks::telemetry::init();
+        tasks::telemetry::init(tasks::config::LogFormat::Text);
     }
     let database = format!("test_{}", uuid::Uuid::new_v4().simple());
     let app_primary_url = with_database(&required_env("DATABASE_URL"), &database);
@@ -77,7 +84,11 @@ pub async fn spawn_app() -> TestApp {
     let settings = Settings::from_lookup(|name| match name {
         "DATABASE_URL" => Some(app_primary_url.clone()),
         "DATABASE_REPLICA_URL" => Some(app_replica_url.clone()),
-        _ => None,
+        "METRICS_ADDR" => Some("127.0.0.1:0".to_owned()),
+        _ => extra_settings
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.to_string()),
     })
     .expect("valid test settings");
     let leptos_options = LeptosOptions::builder()
@@ -88,6 +99,7 @@ pub async fn spawn_app() -> TestApp {
         .await
         .expect("build the application");
     let address = format!("http://{}", app.local_addr().unwrap());
+    let metrics_address = format!("http://{}", app.metrics_addr().expect("metrics listener"));
     tokio::spawn(app.run_until_stopped());
 
     let primary = admin_pool(&admin_primary_url).await;
@@ -109,6 +121,7 @@ pub async fn spawn_app() -> TestApp {
 
     TestApp {
         address,
+        metrics_address,
         client: browser_client(),
         primary,
         replica,
@@ -187,6 +200,15 @@ impl TestApp {
         let response = self.list_with(&self.client).await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
+    }
+
+    /// The Prometheus text the metrics listener serves.
+    pub async fn scrape(&self) -> String {
+        let response = reqwest::get(format!("{}/metrics", self.metrics_address))
+            .await
+            .expect("metrics request");
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
     }
 
     /// The HTML of a page, as `client` gets it.

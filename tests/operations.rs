@@ -1,0 +1,218 @@
+//! What operators and Kubernetes rely on: probes, metrics, request ids, security and
+//! caching headers, limits, compression and logs.
+//!
+//! A binary of its own: metrics are process-wide, so exact counts need no other tests
+//! creating todos alongside.
+
+mod support;
+
+use serde_json::Value;
+use support::{browser_client, spawn_app, spawn_app_with};
+
+/// The value of the sample `name{labels}` in Prometheus text, 0 when absent.
+fn sample(metrics: &str, name_and_labels: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name_and_labels)?.strip_prefix(' '))
+        .map_or(0.0, |value| value.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn liveness_and_readiness_probes() {
+    let app = spawn_app().await;
+
+    let live = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(live.status(), 200);
+    assert_eq!(live.headers()["cache-control"], "no-store");
+
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["primary"], "ok");
+    let replica = &body["replicas"][0];
+    assert_eq!(replica["status"], "ok", "{body}");
+    let target = replica["target"].as_str().unwrap();
+    assert!(
+        target.starts_with("127.0.0.1:") && target.contains("/test_"),
+        "{target}"
+    );
+    assert!(replica["replay_lag_bytes"].is_u64(), "{body}");
+    assert!(replica["replay_lag_seconds"].is_f64(), "{body}");
+
+    // A migration this build knows but the database lacks makes the app unready.
+    sqlx::query("DELETE FROM _sqlx_migrations")
+        .execute(&app.primary)
+        .await
+        .unwrap();
+    let unready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(unready.status(), 503);
+    let body: Value = unready.json().await.unwrap();
+    assert_eq!(body["status"], "not_ready");
+    assert_eq!(body["primary"], "migrations_pending");
+    // Liveness does not depend on the database.
+    let live = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(live.status(), 200);
+}
+
+#[tokio::test]
+async fn metrics_move_with_traffic() {
+    let app = spawn_app().await;
+    let created = r#"tasks_todos_created_total"#;
+    let create_calls = r#"tasks_server_function_calls_total{function="create_todo"}"#;
+    let invalid = r#"tasks_server_function_errors_total{function="create_todo",error="invalid"}"#;
+    let requests_ok =
+        r#"tasks_http_requests_total{method="POST",route="/api/create_todo",status="200"}"#;
+    let replica_reads = r#"tasks_db_reads_total{server="replica",reason="no_recent_write"}"#;
+    let before = app.scrape().await;
+
+    app.create_ok("counted", "").await;
+    app.create_ok("counted too", "").await;
+    assert_eq!(app.create(&app.client, " ", "").await.status(), 422);
+    app.wait_for_replica_todos(2).await;
+    app.list_with(&browser_client()).await;
+
+    let after = app.scrape().await;
+    assert_eq!(sample(&after, created) - sample(&before, created), 2.0);
+    assert_eq!(
+        sample(&after, create_calls) - sample(&before, create_calls),
+        3.0
+    );
+    assert_eq!(sample(&after, invalid) - sample(&before, invalid), 1.0);
+    assert_eq!(
+        sample(&after, requests_ok) - sample(&before, requests_ok),
+        2.0
+    );
+    assert!(sample(&after, replica_reads) - sample(&before, replica_reads) >= 1.0);
+    for present in [
+        "# TYPE tasks_http_request_duration_seconds histogram",
+        r#"tasks_http_request_duration_seconds_bucket{method="POST",route="/api/create_todo",le="0.005"}"#,
+        r#"tasks_db_pool_connections{pool="primary",state="idle"}"#,
+        r#"tasks_db_pool_max_connections{pool="replica"} 10"#,
+        r#"tasks_db_replica_up{replica="#,
+        "tasks_db_replica_replay_lag_bytes{",
+        r#"tasks_build_info{version=""#,
+    ] {
+        assert!(after.contains(present), "missing {present:?} in:\n{after}");
+    }
+    assert!(
+        !after.contains(r#"git_sha="unknown""#),
+        "build.rs found no commit"
+    );
+    // Metrics are not served on the public port.
+    let public = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404);
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_or_made() {
+    let app = spawn_app().await;
+    let echoed = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "trace-me-42");
+
+    let made = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let id = made.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(id.len(), 36, "{id}");
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_a_nonce_policy() {
+    let app = spawn_app().await;
+    let page = app.client.get(app.url("/")).send().await.unwrap();
+    let headers = page.headers().clone();
+    let html = page.text().await.unwrap();
+
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(
+        headers["referrer-policy"],
+        "strict-origin-when-cross-origin"
+    );
+    assert!(headers["permissions-policy"]
+        .to_str()
+        .unwrap()
+        .contains("camera=()"));
+    assert_eq!(headers["cache-control"], "no-cache");
+    assert!(headers.get("strict-transport-security").is_none());
+
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy");
+    assert!(nonce.len() >= 16, "{nonce}");
+    assert!(
+        html.contains(&format!(r#"nonce="{nonce}""#)),
+        "the page's script lacks the policy's nonce"
+    );
+
+    // Every page gets a new nonce.
+    let again = app.client.get(app.url("/")).send().await.unwrap();
+    assert!(!again.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains(nonce));
+
+    let behind_tls = spawn_app_with(&[("HSTS", "true")]).await;
+    let page = behind_tls
+        .client
+        .get(behind_tls.url("/"))
+        .send()
+        .await
+        .unwrap();
+    assert!(page.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .starts_with("max-age="));
+}
+
+#[tokio::test]
+async fn a_one_mebibyte_body_gets_413_and_the_app_stays_healthy() {
+    let app = spawn_app().await;
+    let huge = "x".repeat(1024 * 1024);
+
+    let response = app.create(&app.client, "big", &huge).await;
+    assert_eq!(response.status(), 413);
+    assert_eq!(
+        response.text().await.unwrap(),
+        "Request body too large: the limit is 64 KiB."
+    );
+    assert_eq!(app.stored_count().await, 0);
+
+    assert_eq!(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    app.create_ok("still works", "").await;
+}
+
+#[tokio::test]
+async fn responses_are_compressed_when_the_client_accepts_it() {
+    let app = spawn_app().await;
+    for encoding in ["br", "gzip"] {
+        let page = app
+            .client
+            .get(app.url("/"))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.headers()["content-encoding"], encoding);
+    }
+    let plain = app.client.get(app.url("/")).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+}
