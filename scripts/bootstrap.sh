@@ -42,7 +42,7 @@ install_crate_from_source() { # crate version "dep@version ..." [cargo install a
     cargo fetch -q
   )
   local archive
-  archive=$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"$crate-$version.crate" 2>/dev/null | head -n 1)
+  archive=$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/"$crate-$version.crate" 2>/dev/null | head -n 1 || true)
   [ -n "$archive" ] || die "could not fetch the source of $crate $version"
   mkdir "$work/src-$crate"
   tar -xzf "$archive" -C "$work/src-$crate" --strip-components=1

@@ -74,10 +74,14 @@ prepare_dir() {
 
 running() { as_pg "$bindir/pg_ctl" -D "$pg_dir/$1" status >/dev/null 2>&1; }
 
-start() { # name
-  local node=$1
-  running "$node" && return 0
-  if ! as_pg "$bindir/pg_ctl" -D "$pg_dir/$node" -l "$pg_dir/$node.log" -w -t 60 start >/dev/null; then
+start() { # name port
+  local node=$1 port=$2 action=start
+  if running "$node"; then
+    # Already up: done, unless it listens on another port than the one configured now.
+    [ "$(sed -n 4p "$pg_dir/$node/postmaster.pid" 2>/dev/null)" = "$port" ] && return 0
+    action=restart
+  fi
+  if ! as_pg "$bindir/pg_ctl" -D "$pg_dir/$node" -l "$pg_dir/$node.log" -w -t 60 -m fast "$action" >/dev/null; then
     tail -n 20 "$pg_dir/$node.log" >&2 || true
     die "the $node server did not start (log: $pg_dir/$node.log). If its port is taken (another checkout's databases?), stop those or pick other ports with TASKS_PG_PORT / TASKS_PG_REPLICA_PORT"
   fi
@@ -168,13 +172,13 @@ case $cmd in
     prepare_dir
     init_primary
     write_node_conf primary "$primary_port" # ports may change between runs
-    start primary
+    start primary "$primary_port"
     create_roles
     init_replica
     write_node_conf replica "$replica_port"
     # The replica finds the primary through primary_conninfo, written by pg_basebackup.
     as_pg sed -i "s/port=[0-9]*/port=$primary_port/" "$pg_dir/replica/postgresql.auto.conf"
-    start replica
+    start replica "$replica_port"
     wait_for_streaming
     log "primary on 127.0.0.1:$primary_port, replica on 127.0.0.1:$replica_port (data: $pg_dir)"
     print_env

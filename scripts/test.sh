@@ -23,9 +23,11 @@ db_env=$(scripts/db.sh up) # a failure here stops the script; inside eval it wou
 eval "$db_env"
 # Test databases and roles of earlier runs: integration tests make their own.
 scripts/db.sh psql primary -At -c \
-  "SELECT format('DROP DATABASE %I', datname) FROM pg_database WHERE datname LIKE 'test\_%'
-   UNION ALL
-   SELECT format('DROP ROLE %I', rolname) FROM pg_roles WHERE rolname LIKE 'test\_%'" \
+  "SELECT statement FROM (
+     SELECT 1, format('DROP DATABASE %I WITH (FORCE);', datname) FROM pg_database WHERE datname LIKE 'test\_%'
+     UNION ALL
+     SELECT 2, format('DROP ROLE %I;', rolname) FROM pg_roles WHERE rolname LIKE 'test\_%'
+   ) AS cleanup (step, statement) ORDER BY step" \
   | scripts/db.sh psql primary -q >/dev/null
 
 step "format"
@@ -38,7 +40,8 @@ step "clippy: browser (hydrate, wasm32)"
 cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warnings
 
 step "unit and integration tests"
-cargo test --features ssr
+# --nocapture: the fault tests print what users saw (counts of reads, creates, failures).
+cargo test --features ssr -- --nocapture
 
 step "end-to-end tests (release build, Chromium)"
 # A new, empty database for the server under test.
@@ -52,6 +55,7 @@ export DATABASE_URL=${DATABASE_URL%/*}/$e2e_db
 export DATABASE_REPLICA_URL=${DATABASE_REPLICA_URL%/*}/$e2e_db
 # Its own port, so a running dev server (port 3000) is no obstacle.
 export LEPTOS_SITE_ADDR=${E2E_SITE_ADDR:-127.0.0.1:3100}
+export METRICS_ADDR=${E2E_METRICS_ADDR:-127.0.0.1:0}
 export RUST_LOG=${RUST_LOG:-warn}
 cargo leptos end-to-end --release
 

@@ -4,6 +4,7 @@
 //! value stops the server with one line naming the variable; values that hold
 //! passwords are never echoed back in those messages.
 
+use crate::db::LagLimits;
 use sqlx::postgres::PgConnectOptions;
 use std::{net::SocketAddr, str::FromStr, time::Duration};
 
@@ -25,6 +26,9 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Send `Strict-Transport-Security`: only when clients reach the app over TLS.
     pub hsts: bool,
+    /// After SIGTERM, how long requests in flight may take to finish before the server
+    /// exits anyway. Keep it below the pod's `terminationGracePeriodSeconds`.
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,8 +45,12 @@ pub enum LogFormat {
 pub struct DatabaseSettings {
     /// Takes every write, and reads when no replica is set or a replica can't serve.
     pub primary: PgConnectOptions,
-    /// A streaming hot-standby replica of the primary that serves reads.
-    pub replica: Option<PgConnectOptions>,
+    /// Streaming hot-standby replicas of the primary, which serve reads.
+    pub replicas: Vec<PgConnectOptions>,
+    /// How often each replica's health is checked (jittered by ±20%).
+    pub replica_check_interval: Duration,
+    /// Beyond these, a replica serves no reads until it catches up.
+    pub replica_lag_limits: LagLimits,
     /// Upper bound on open connections, per pool.
     pub max_connections: u32,
     /// How long a request may wait for a connection (including connecting) before it
@@ -50,6 +58,11 @@ pub struct DatabaseSettings {
     pub acquire_timeout: Duration,
     /// Server-side limit on any single statement.
     pub statement_timeout: Duration,
+    /// Idle connections above the minimum are closed after this long.
+    pub idle_timeout: Duration,
+    /// Connections are replaced after this long, so none outlives a failover or a
+    /// credentials rotation by much.
+    pub max_lifetime: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,9 +105,30 @@ impl Settings {
 
         let primary_url = var("DATABASE_URL").ok_or(ConfigError::Missing("DATABASE_URL"))?;
         let primary = connect_options("DATABASE_URL", primary_url)?;
-        let replica = var("DATABASE_REPLICA_URL")
-            .map(|url| connect_options("DATABASE_REPLICA_URL", url))
-            .transpose()?;
+        let replicas = var("DATABASE_REPLICA_URL")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(|url| connect_options("DATABASE_REPLICA_URL", url.to_owned()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let replica_check_interval = Duration::from_millis(parse_number(
+            "DATABASE_REPLICA_CHECK_INTERVAL_MS",
+            var("DATABASE_REPLICA_CHECK_INTERVAL_MS"),
+            1_000,
+        )?);
+        let replica_lag_limits = LagLimits {
+            max_seconds: parse_number(
+                "DATABASE_REPLICA_MAX_LAG_SECONDS",
+                var("DATABASE_REPLICA_MAX_LAG_SECONDS"),
+                10.0,
+            )?,
+            max_bytes: parse_number(
+                "DATABASE_REPLICA_MAX_LAG_BYTES",
+                var("DATABASE_REPLICA_MAX_LAG_BYTES"),
+                16 * 1024 * 1024,
+            )?,
+        };
 
         let max_connections = parse_number(
             "DATABASE_MAX_CONNECTIONS",
@@ -112,6 +146,16 @@ impl Settings {
             "DATABASE_ACQUIRE_TIMEOUT_MS",
             var("DATABASE_ACQUIRE_TIMEOUT_MS"),
             2_000,
+        )?);
+        let idle_timeout = Duration::from_secs(parse_number(
+            "DATABASE_IDLE_TIMEOUT_SECS",
+            var("DATABASE_IDLE_TIMEOUT_SECS"),
+            300,
+        )?);
+        let max_lifetime = Duration::from_secs(parse_number(
+            "DATABASE_MAX_LIFETIME_SECS",
+            var("DATABASE_MAX_LIFETIME_SECS"),
+            1_800,
         )?);
 
         let metrics_addr = match var("METRICS_ADDR").as_deref() {
@@ -131,6 +175,11 @@ impl Settings {
                 15_000,
             )?),
             hsts: parse_bool("HSTS", var("HSTS"))?,
+            shutdown_grace: Duration::from_secs(parse_number(
+                "SHUTDOWN_GRACE_SECS",
+                var("SHUTDOWN_GRACE_SECS"),
+                20,
+            )?),
         };
         let log_format = match var("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
@@ -149,10 +198,14 @@ impl Settings {
             log_format,
             database: DatabaseSettings {
                 primary,
-                replica,
+                replicas,
+                replica_check_interval,
+                replica_lag_limits,
                 max_connections,
                 acquire_timeout,
                 statement_timeout,
+                idle_timeout,
+                max_lifetime,
             },
         })
     }
@@ -197,7 +250,7 @@ fn parse_number<T: FromStr>(
         None => Ok(default),
         Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
             name,
-            expected: "a whole number",
+            expected: "a number",
             value,
         }),
     }
@@ -233,15 +286,21 @@ mod tests {
         let settings = settings(&[("DATABASE_URL", "postgres://u:p@db:5433/tasks")]).unwrap();
         let db = settings.database;
         assert_eq!(describe(&db.primary), "db:5433/tasks");
-        assert!(db.replica.is_none());
+        assert!(db.replicas.is_empty());
+        assert_eq!(db.replica_check_interval, Duration::from_secs(1));
+        assert_eq!(db.replica_lag_limits.max_seconds, 10.0);
+        assert_eq!(db.replica_lag_limits.max_bytes, 16 * 1024 * 1024);
         assert_eq!(db.max_connections, 10);
         assert_eq!(db.acquire_timeout, Duration::from_secs(2));
         assert_eq!(db.statement_timeout, Duration::from_secs(5));
+        assert_eq!(db.idle_timeout, Duration::from_secs(300));
+        assert_eq!(db.max_lifetime, Duration::from_secs(1800));
         assert_eq!(
             settings.http.metrics_addr,
             Some(([0, 0, 0, 0], 9090).into())
         );
         assert_eq!(settings.http.request_timeout, Duration::from_secs(15));
+        assert_eq!(settings.http.shutdown_grace, Duration::from_secs(20));
         assert!(!settings.http.hsts);
         assert_eq!(settings.log_format, LogFormat::Text);
     }
@@ -288,14 +347,15 @@ mod tests {
             ("DATABASE_URL", "postgres://u:p@primary/tasks"),
             (
                 "DATABASE_REPLICA_URL",
-                "postgresql://u:p@replica:6432/tasks",
+                "postgresql://u:p@replica:6432/tasks, postgres://u:p@replica2/tasks",
             ),
             ("DATABASE_MAX_CONNECTIONS", "32"),
             ("DATABASE_ACQUIRE_TIMEOUT_MS", "750"),
         ])
         .unwrap();
         let db = settings.database;
-        assert_eq!(describe(db.replica.as_ref().unwrap()), "replica:6432/tasks");
+        let replicas: Vec<String> = db.replicas.iter().map(describe).collect();
+        assert_eq!(replicas, ["replica:6432/tasks", "replica2:5432/tasks"]);
         assert_eq!(db.max_connections, 32);
         assert_eq!(db.acquire_timeout, Duration::from_millis(750));
     }
@@ -337,7 +397,7 @@ mod tests {
         .to_string();
         assert_eq!(
             error,
-            "DATABASE_MAX_CONNECTIONS must be a whole number, but is \"many\""
+            "DATABASE_MAX_CONNECTIONS must be a number, but is \"many\""
         );
         let zero = settings(&[
             ("DATABASE_URL", "postgres://u:p@h/db"),

@@ -20,7 +20,6 @@ use leptos::prelude::use_context;
 use std::time::{Duration, Instant};
 use tower_http::{
     compression::{CompressionLayer, CompressionLevel},
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
@@ -42,13 +41,15 @@ pub fn apply(router: Router, settings: &HttpSettings, hash_files: bool) -> Route
             cache_control(req, next, hash_files)
         }))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
-        .layer(middleware::from_fn(record_metrics))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(reject_large_bodies))
+        .layer(middleware::from_fn(limit_body))
+        // 503, not 408: browsers silently resend a request answered with 408, and a
+        // create that did commit would then be stored twice.
         .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+            StatusCode::SERVICE_UNAVAILABLE,
             settings.request_timeout,
-        ));
+        ))
+        // Outside the limits above, so that 413s and timeouts are counted too.
+        .layer(middleware::from_fn(record_metrics));
     for (name, value) in SECURITY_HEADERS {
         router = router.layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static(name),
@@ -164,24 +165,36 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     response
 }
 
-/// Answers an announced oversized body with 413 and a message, before reading any of
-/// it. (Bodies without a length are cut off by `RequestBodyLimitLayer`.)
-async fn reject_large_bodies(request: Request, next: Next) -> Response {
+/// Answers a body over [`MAX_BODY_BYTES`] with 413 and a message: at once when its
+/// length is announced, else once that much has been read.
+async fn limit_body(request: Request, next: Next) -> Response {
     let announced = request
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|length| length.to_str().ok()?.parse::<usize>().ok());
-    if announced.is_some_and(|length| length > MAX_BODY_BYTES) {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "Request body too large: the limit is {} KiB.",
-                MAX_BODY_BYTES / 1024
-            ),
-        )
-            .into_response();
-    }
+    let request = match announced {
+        Some(length) if length > MAX_BODY_BYTES => return body_too_large(),
+        Some(_) => request, // hyper stops reading at the announced length
+        None => {
+            let (parts, body) = request.into_parts();
+            match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+                Ok(bytes) => Request::from_parts(parts, Body::from(bytes)),
+                Err(_) => return body_too_large(),
+            }
+        }
+    };
     next.run(request).await
+}
+
+fn body_too_large() -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "Request body too large: the limit is {} KiB.",
+            MAX_BODY_BYTES / 1024
+        ),
+    )
+        .into_response()
 }
 
 /// Hashed assets are cached for a year (their name changes with their content); HTML

@@ -1,10 +1,13 @@
 //! Read-your-writes across a lagging replica, kept in a cookie.
 //!
 //! After a client writes, the server sets a cookie holding the primary's WAL position
-//! at that moment. While the cookie is there, that client's reads go to the replica only
-//! once it has replayed that position (`Database::read`); the cookie is dropped as soon
-//! as a read finds the replica caught up. The same idea as GitLab's database load
-//! balancer, but the state lives with the client, so any server instance can honour it.
+//! at that moment. While the cookie lives, that client's reads go to a replica only
+//! once it has replayed that position (`Database::read`), else to the primary. The same
+//! idea as GitLab's database load balancer, but the state lives with the client, so any
+//! server instance can honour it.
+//!
+//! The cookie is never deleted early: a read that found the replica caught up with an
+//! older position could race a newer write's cookie and delete it. It simply expires.
 
 use crate::db::WalLsn;
 use cookie::{time::Duration, Cookie, SameSite};
@@ -19,9 +22,10 @@ use leptos_axum::ResponseOptions;
 /// Name of the cookie that holds the WAL position of the client's latest write.
 pub const COOKIE_NAME: &str = "tasks_last_write";
 
-/// Bound on how long a write can pin a client's reads to the primary, should no read
-/// ever find the replica caught up (say, a replica rebuilt from another cluster).
-const MAX_AGE: Duration = Duration::minutes(10);
+/// How long after a write the client's reads check the replica's replay position.
+/// Well above the replica lag limit (`DATABASE_REPLICA_MAX_LAG_SECONDS`): a replica
+/// further behind serves no reads at all.
+const MAX_AGE: Duration = Duration::minutes(5);
 
 /// The WAL position of this client's latest write, from the current request's cookie.
 /// A malformed cookie is ignored, like a missing one.
@@ -40,22 +44,12 @@ pub fn last_write() -> Option<WalLsn> {
 
 /// Makes the client's next reads wait for the replica to replay `lsn`.
 pub fn remember_write(lsn: WalLsn) {
-    set_cookie(base_cookie(lsn.to_string()).max_age(MAX_AGE).build());
-}
-
-/// Lets the client's reads go to the replica freely again.
-pub fn forget_write() {
-    set_cookie(base_cookie(String::new()).max_age(Duration::ZERO).build());
-}
-
-fn base_cookie(value: String) -> cookie::CookieBuilder<'static> {
-    Cookie::build((COOKIE_NAME, value))
+    let cookie = Cookie::build((COOKIE_NAME, lsn.to_string()))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-}
-
-fn set_cookie(cookie: Cookie<'static>) {
+        .max_age(MAX_AGE)
+        .build();
     let Some(response) = use_context::<ResponseOptions>() else {
         tracing::error!("no response to set the read-your-writes cookie on");
         return;

@@ -12,7 +12,7 @@ use axum::{extract::FromRef, routing::get, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::migrate::MigrateError;
-use std::{io, net::SocketAddr};
+use std::{future::IntoFuture, io, net::SocketAddr, time::Duration};
 use tokio::net::TcpListener;
 
 /// Shared by every request handler and server function.
@@ -53,17 +53,26 @@ pub struct Application {
     router: Router,
     metrics: Option<(TcpListener, Router)>,
     db: Database,
+    health_checks: tokio::task::JoinHandle<()>,
+    shutdown_grace: Duration,
 }
 
 impl Application {
-    /// Connects the pools, applies pending migrations and binds the listen address
-    /// (`leptos_options.site_addr`; port 0 picks a free one).
+    /// Creates the pools, applies pending migrations (in the background if the primary
+    /// cannot be reached now) and binds the listen address (`leptos_options.site_addr`;
+    /// port 0 picks a free one).
     pub async fn build(
         settings: &Settings,
         leptos_options: LeptosOptions,
     ) -> Result<Self, StartupError> {
         let db = Database::connect_lazy(&settings.database);
-        db.migrate().await?;
+        // A database that is down must not make the server crash-loop: it starts all the
+        // same, reports itself not ready (/readyz) and migrates once the primary answers.
+        if let Err(error) = db.migrate().await {
+            tracing::error!(%error, "could not apply migrations at start-up; retrying in the background");
+            tokio::spawn(migrate_until_done(db.clone()));
+        }
+        let health_checks = tokio::spawn(db.clone().check_health_forever());
         let listener = bind(leptos_options.site_addr).await?;
         let metrics = match settings.http.metrics_addr {
             Some(addr) => Some((
@@ -83,6 +92,8 @@ impl Application {
             router,
             metrics,
             db,
+            health_checks,
+            shutdown_grace: settings.http.shutdown_grace,
         })
     }
 
@@ -96,20 +107,60 @@ impl Application {
         listener.local_addr().ok()
     }
 
-    /// Serves until SIGTERM or Ctrl-C, lets in-flight requests finish, closes the pools.
+    /// Serves until SIGTERM or Ctrl-C, then stops accepting, lets requests in flight
+    /// finish within the grace period, and closes the pools.
     pub async fn run_until_stopped(self) -> io::Result<()> {
         let metrics_server = self.metrics.map(|(listener, router)| {
             tokio::spawn(async move { axum::serve(listener, router).await })
         });
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stopping_tx.send(true);
+        });
+        let grace = self.shutdown_grace;
+        let grace_over = async move {
+            let _ = stopping.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            served = server.into_future() => served?,
+            () = grace_over => tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "grace period over: dropping the requests still in flight"
+            ),
+        }
         // Scrapes are short and idempotent: no need to wait for one in flight.
         if let Some(server) = metrics_server {
             server.abort();
         }
-        self.db.close().await;
+        self.health_checks.abort();
+        // Bounded: after the grace period, abandoned requests may still hold connections.
+        if tokio::time::timeout(Duration::from_secs(5), self.db.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database pools did not close within 5 s");
+        }
         Ok(())
+    }
+}
+
+/// Retries the migrations with capped exponential backoff until they succeed.
+async fn migrate_until_done(db: Database) {
+    let mut delay = Duration::from_secs(1);
+    loop {
+        tokio::time::sleep(delay).await;
+        match db.migrate().await {
+            Ok(()) => {
+                tracing::info!("migrations applied: the primary is back");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, retry_in_secs = delay.as_secs(), "migrations still failing");
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
     }
 }
 

@@ -61,6 +61,12 @@ async fn every_invalid_input_is_rejected_with_422_and_nothing_is_stored() {
         ("", "text", "title", "Title can't be empty."),
         ("   \t\n", "", "title", "Title can't be empty."),
         (
+            "a\0b",
+            "",
+            "title",
+            "Title contains a NUL character, which can't be stored.",
+        ),
+        (
             long_title.as_str(),
             "",
             "title",
@@ -186,20 +192,8 @@ async fn reads_without_a_recent_write_are_served_by_the_replica() {
     // Wait until the replica has the row, then measure reads from a client without the
     // read-your-writes cookie.
     app.wait_for_replica_todos(1).await;
-    let scans = |pool: sqlx::PgPool| async move {
-        sqlx::query("SELECT pg_stat_clear_snapshot()")
-            .execute(&pool)
-            .await
-            .unwrap();
-        sqlx::query_scalar::<_, i64>(
-            "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'todos'",
-        )
-        .fetch_one(&pool)
-        .await
-        .unwrap()
-    };
-    let replica_before = scans(app.replica.clone()).await;
-    let primary_before = scans(app.primary.clone()).await;
+    let replica_before = app.todo_scans(&app.replica).await;
+    let primary_before = app.todo_scans(&app.primary).await;
 
     let reader = browser_client();
     for _ in 0..20 {
@@ -209,7 +203,7 @@ async fn reads_without_a_recent_write_are_served_by_the_replica() {
 
     // Table statistics are published by each server a moment after a transaction ends.
     let replica_scans = wait_until(Duration::from_secs(15), || async {
-        let now = scans(app.replica.clone()).await;
+        let now = app.todo_scans(&app.replica).await;
         (now - replica_before >= 20).then_some(now - replica_before)
     })
     .await;
@@ -219,7 +213,7 @@ async fn reads_without_a_recent_write_are_served_by_the_replica() {
     );
     // Not exactly zero: the migration's index builds scan the table once each, and their
     // statistics may be published after `primary_before` was taken.
-    let primary_scans = scans(app.primary.clone()).await - primary_before;
+    let primary_scans = app.todo_scans(&app.primary).await - primary_before;
     assert!(
         primary_scans < 20,
         "the primary served the reads ({primary_scans} scans)"

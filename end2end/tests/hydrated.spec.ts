@@ -25,9 +25,10 @@ test('the page names the app', async ({ page }) => {
 
 // Without the WebAssembly bundle the page can never hydrate: whatever shows was
 // rendered by the server, in the first response.
-plainTest('todos are server-rendered, before any hydration', async ({ page, request }) => {
+plainTest('todos are server-rendered, before any hydration', async ({ page }) => {
   const title = uniqueTitle('Server-rendered');
-  const created = await request.post('/api/create_todo', { form: { title, text: 'from the API' } });
+  // page.request shares the page's cookies, so the read-your-writes cookie applies.
+  const created = await page.request.post('/api/create_todo', { form: { title, text: 'from the API' } });
   expect(created.status()).toBe(200);
 
   await page.route('**/*.wasm', (route) => route.abort());

@@ -46,15 +46,12 @@ pub async fn list_todos() -> Result<Vec<Todo>, TodoError> {
     let result = async {
         let db = AppState::from_context()?.db;
         let last_write = read_your_writes::last_write();
-        let read = db
+        let todos = db
             .read(last_write, |pool| async move {
                 repo::list_newest_first(&pool).await
             })
             .await?;
-        if last_write.is_some() && read.last_write_on_replica {
-            read_your_writes::forget_write();
-        }
-        Ok(read.value)
+        Ok(todos)
     }
     .await;
     finish("list_todos", result)

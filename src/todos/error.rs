@@ -76,20 +76,22 @@ impl TodoError {
         }
     }
 
-    /// Sets this error's status on the response being built, unless the request is a
-    /// plain HTML form post: those are answered with a redirect back to the form (the
-    /// error travels in its URL), and a 4xx status would stop the browser following it.
+    /// Sets this error's status on the response being built (a server function's
+    /// answer, or the page being rendered), unless the request is a plain HTML form
+    /// post: those are answered with a redirect back to the form (the error travels in
+    /// its URL), and a 4xx status would stop the browser following it.
     #[cfg(feature = "ssr")]
     pub fn set_response_status(&self) {
-        use http::{header::ACCEPT, request::Parts};
+        use http::{header::ACCEPT, request::Parts, Method};
         use leptos::prelude::use_context;
 
         let is_plain_form_post = use_context::<Parts>().is_some_and(|parts| {
-            parts
-                .headers
-                .get(ACCEPT)
-                .and_then(|accept| accept.to_str().ok())
-                .is_some_and(|accept| accept.contains("text/html"))
+            parts.method == Method::POST
+                && parts
+                    .headers
+                    .get(ACCEPT)
+                    .and_then(|accept| accept.to_str().ok())
+                    .is_some_and(|accept| accept.contains("text/html"))
         });
         if !is_plain_form_post {
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -125,16 +127,7 @@ impl FromServerFnError for TodoError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for TodoError {
     fn from(error: sqlx::Error) -> Self {
-        let unavailable = match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
-            // Class 08: connection exceptions. 57P01-57P03: shutting down or starting up.
-            // 25006: a write reached a read-only server (e.g. during a failover).
-            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-                code.starts_with("08")
-                    || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "25006")
-            }),
-            _ => false,
-        };
+        let unavailable = crate::db::is_unavailable(&error);
         if unavailable {
             tracing::warn!(%error, "database unavailable");
             Self::Unavailable

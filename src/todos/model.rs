@@ -83,7 +83,9 @@ impl FieldErrors {
 
 fn title_error(trimmed: &str) -> Option<String> {
     let chars = trimmed.chars().count();
-    if chars == 0 {
+    if trimmed.contains('\0') {
+        Some(NUL_MESSAGE.replace("{field}", "Title"))
+    } else if chars == 0 {
         Some("Title can't be empty.".to_owned())
     } else if chars > TITLE_MAX_CHARS {
         Some(format!(
@@ -96,9 +98,16 @@ fn title_error(trimmed: &str) -> Option<String> {
 
 fn text_error(trimmed: &str) -> Option<String> {
     let chars = trimmed.chars().count();
-    (chars > TEXT_MAX_CHARS)
-        .then(|| format!("Text must be at most {TEXT_MAX_CHARS} characters (it has {chars})."))
+    if trimmed.contains('\0') {
+        Some(NUL_MESSAGE.replace("{field}", "Text"))
+    } else {
+        (chars > TEXT_MAX_CHARS)
+            .then(|| format!("Text must be at most {TEXT_MAX_CHARS} characters (it has {chars})."))
+    }
 }
+
+/// PostgreSQL text cannot hold the NUL character (and no keyboard types it).
+const NUL_MESSAGE: &str = "{field} contains a NUL character, which can't be stored.";
 
 #[cfg(test)]
 mod tests {
@@ -159,6 +168,19 @@ mod tests {
         assert_eq!(
             errors.text.as_deref(),
             Some("Text must be at most 4000 characters (it has 4005).")
+        );
+    }
+
+    #[test]
+    fn rejects_nul_characters_which_postgres_cannot_store() {
+        let errors = NewTodo::parse("a\0b", "c\0").unwrap_err();
+        assert_eq!(
+            errors.title.as_deref(),
+            Some("Title contains a NUL character, which can't be stored.")
+        );
+        assert_eq!(
+            errors.text.as_deref(),
+            Some("Text contains a NUL character, which can't be stored.")
         );
     }
 

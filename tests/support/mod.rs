@@ -5,9 +5,15 @@
 //! `scripts/test.sh` provides both. Without them the tests fail, they are never skipped.
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod proxy;
+
 use leptos::config::LeptosOptions;
+use proxy::FaultProxy;
 use sqlx::{postgres::PgPoolOptions, Connection, PgConnection, PgPool};
-use std::time::{Duration, Instant};
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
 use tasks::{config::Settings, startup::Application, todos::model::Todo};
 
 pub struct TestApp {
@@ -22,6 +28,9 @@ pub struct TestApp {
     pub replica: PgPool,
     /// Superuser URL of this test's database on the replica.
     pub replica_admin_url: String,
+    /// With [`spawn_app_behind_proxies`]: what the app reaches each server through.
+    pub primary_proxy: Option<FaultProxy>,
+    pub replica_proxy: Option<FaultProxy>,
 }
 
 fn required_env(name: &str) -> String {
@@ -55,22 +64,54 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with extra environment settings (e.g. `("HSTS", "true")`).
 pub async fn spawn_app_with(extra_settings: &[(&str, &str)]) -> TestApp {
-    // The app's logs are noise in passing runs: TEST_LOG=1 shows them.
-    if std::env::var_os("TEST_LOG").is_some() {
-        tasks::telemetry::init(tasks::config::LogFormat::Text);
-    }
+    spawn(extra_settings, None).await
+}
+
+/// Like [`spawn_app`], but the app reaches each database server through a
+/// [`FaultProxy`], up or down from the start as given. With the primary down, the app
+/// starts without its schema, and this returns without waiting for it.
+pub async fn spawn_app_behind_proxies(
+    primary_up: bool,
+    replica_up: bool,
+    extra_settings: &[(&str, &str)],
+) -> TestApp {
+    spawn(extra_settings, Some((primary_up, replica_up))).await
+}
+
+/// `host:port` of a postgres URL.
+fn server_of(url: &str) -> SocketAddr {
+    let after_at = url.rsplit_once('@').expect("URL with user@host").1;
+    let server = after_at.split('/').next().unwrap();
+    server
+        .parse()
+        .expect("the local servers are on 127.0.0.1:port")
+}
+
+/// The same URL, pointing at another `host:port`.
+fn with_server(url: &str, addr: SocketAddr) -> String {
+    let (credentials, after_at) = url.rsplit_once('@').unwrap();
+    let (_, path) = after_at.split_once('/').unwrap();
+    format!("{credentials}@{addr}/{path}")
+}
+
+/// A database of its own on the local primary (reaching the replica by replication),
+/// owned by the app's role.
+pub struct TestDatabase {
+    pub app_primary_url: String,
+    pub app_replica_url: String,
+    pub admin_primary_url: String,
+    pub admin_replica_url: String,
+}
+
+pub async fn create_test_database() -> TestDatabase {
     let database = format!("test_{}", uuid::Uuid::new_v4().simple());
     let app_primary_url = with_database(&required_env("DATABASE_URL"), &database);
-    let app_replica_url = with_database(&required_env("DATABASE_REPLICA_URL"), &database);
-    let admin_primary_url = with_database(&required_env("TEST_ADMIN_DATABASE_URL"), &database);
-    let admin_replica_url = with_database(&required_env("TEST_ADMIN_REPLICA_URL"), &database);
     let app_user = app_primary_url
         .split("://")
         .nth(1)
         .and_then(|rest| rest.split([':', '@']).next())
         .expect("DATABASE_URL names a user")
         .to_owned();
-
     let mut admin = PgConnection::connect(&required_env("TEST_ADMIN_DATABASE_URL"))
         .await
         .expect("connect to the local primary as the test superuser");
@@ -80,7 +121,42 @@ pub async fn spawn_app_with(extra_settings: &[(&str, &str)]) -> TestApp {
     .execute(&mut admin)
     .await
     .expect("create the test database");
+    TestDatabase {
+        app_primary_url,
+        app_replica_url: with_database(&required_env("DATABASE_REPLICA_URL"), &database),
+        admin_primary_url: with_database(&required_env("TEST_ADMIN_DATABASE_URL"), &database),
+        admin_replica_url: with_database(&required_env("TEST_ADMIN_REPLICA_URL"), &database),
+    }
+}
 
+impl TestDatabase {
+    pub async fn admin_primary(&self) -> PgPool {
+        admin_pool(&self.admin_primary_url).await
+    }
+}
+
+async fn spawn(extra_settings: &[(&str, &str)], proxies: Option<(bool, bool)>) -> TestApp {
+    // The app's logs are noise in passing runs: TEST_LOG=1 shows them.
+    if std::env::var_os("TEST_LOG").is_some() {
+        tasks::telemetry::init(tasks::config::LogFormat::Text);
+    }
+    let TestDatabase {
+        app_primary_url,
+        app_replica_url,
+        admin_primary_url,
+        admin_replica_url,
+    } = create_test_database().await;
+
+    let (primary_proxy, replica_proxy, app_primary_url, app_replica_url) = match proxies {
+        None => (None, None, app_primary_url, app_replica_url),
+        Some((primary_up, replica_up)) => {
+            let primary = FaultProxy::start(server_of(&app_primary_url), primary_up).await;
+            let replica = FaultProxy::start(server_of(&app_replica_url), replica_up).await;
+            let primary_url = with_server(&app_primary_url, primary.addr);
+            let replica_url = with_server(&app_replica_url, replica.addr);
+            (Some(primary), Some(replica), primary_url, replica_url)
+        }
+    };
     let settings = Settings::from_lookup(|name| match name {
         "DATABASE_URL" => Some(app_primary_url.clone()),
         "DATABASE_REPLICA_URL" => Some(app_replica_url.clone()),
@@ -103,6 +179,29 @@ pub async fn spawn_app_with(extra_settings: &[(&str, &str)]) -> TestApp {
     tokio::spawn(app.run_until_stopped());
 
     let primary = admin_pool(&admin_primary_url).await;
+    let primary_up = proxies.is_none_or(|(up, _)| up);
+    if !primary_up {
+        // No schema until the app reaches the primary: wait only for the database.
+        let replica = wait_until(Duration::from_secs(10), || async {
+            PgPoolOptions::new()
+                .max_connections(2)
+                .connect(&admin_replica_url)
+                .await
+                .ok()
+        })
+        .await
+        .expect("the test database reaches the replica");
+        return TestApp {
+            address,
+            metrics_address,
+            client: browser_client(),
+            primary,
+            replica,
+            replica_admin_url: admin_replica_url,
+            primary_proxy,
+            replica_proxy,
+        };
+    }
     // The new database and its migrations reach the replica by replication.
     let replica = wait_until(Duration::from_secs(10), || async {
         let replica = PgPoolOptions::new()
@@ -126,6 +225,8 @@ pub async fn spawn_app_with(extra_settings: &[(&str, &str)]) -> TestApp {
         primary,
         replica,
         replica_admin_url: admin_replica_url,
+        primary_proxy,
+        replica_proxy,
     }
 }
 
@@ -228,6 +329,23 @@ impl TestApp {
         })
         .await
         .unwrap_or_else(|| panic!("the replica never held {expected} todos"));
+    }
+
+    /// How often `server` has scanned this test's todos table (sequential plus index
+    /// scans), as its statistics say. Statistics are published shortly after each
+    /// transaction, so callers poll.
+    pub async fn todo_scans(&self, server: &PgPool) -> i64 {
+        sqlx::query("SELECT pg_stat_clear_snapshot()")
+            .execute(server)
+            .await
+            .unwrap();
+        sqlx::query_scalar(
+            "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables \
+             WHERE relname = 'todos'",
+        )
+        .fetch_one(server)
+        .await
+        .unwrap()
     }
 
     pub async fn stored_count(&self) -> i64 {

@@ -1,0 +1,345 @@
+//! The connection pools and the rules that decide which server serves a read.
+//!
+//! Writes always go to the primary. Reads go to a healthy replica (`replicas`), except
+//! when the client has written something that replica has not replayed yet
+//! (read-your-writes, see `read_your_writes`) or when it fails; then to the next
+//! healthy replica, and finally to the primary.
+
+mod replicas;
+mod wal;
+
+pub use replicas::{LagLimits, ReplicaStatus};
+pub use wal::{InvalidWalLsn, WalLsn};
+
+use crate::{
+    config::{describe, DatabaseSettings},
+    metrics::{
+        DB_POOL_CONNECTIONS, DB_POOL_MAX_CONNECTIONS, DB_READS, DB_REPLICA_LAG_BYTES,
+        DB_REPLICA_LAG_SECONDS, DB_REPLICA_UP,
+    },
+};
+use replicas::Replica;
+use sqlx::{
+    migrate::{MigrateError, Migrator},
+    postgres::{PgConnectOptions, PgPoolOptions},
+    PgPool,
+};
+use std::{
+    future::Future,
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+/// The migrations in `migrations/`, embedded in the binary.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Bound on the status queries behind probes, health checks and metrics: a slow
+/// database must not make them hang.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The application's databases. Cheap to clone: everything inside is shared.
+#[derive(Clone)]
+pub struct Database {
+    primary: PgPool,
+    replicas: Arc<[Replica]>,
+    /// Where the next read starts looking among the replicas (round robin).
+    next_replica: Arc<AtomicUsize>,
+    /// The last health check's verdict on the primary, for logging its changes.
+    primary_up: Arc<AtomicBool>,
+    check_interval: Duration,
+    lag_limits: LagLimits,
+}
+
+impl Database {
+    /// Creates the pools without connecting: connections open on first use, so a
+    /// database that is down at start-up does not stop the server.
+    pub fn connect_lazy(settings: &DatabaseSettings) -> Self {
+        let pool = |options: &PgConnectOptions, role: &str| {
+            tracing::info!(role, target = %describe(options), "database pool configured");
+            PgPoolOptions::new()
+                .max_connections(settings.max_connections)
+                .min_connections(0)
+                .acquire_timeout(settings.acquire_timeout)
+                .idle_timeout(Some(settings.idle_timeout))
+                .max_lifetime(Some(settings.max_lifetime))
+                .connect_lazy_with(options.clone())
+        };
+        Self {
+            primary: pool(&settings.primary, "primary"),
+            replicas: settings
+                .replicas
+                .iter()
+                .map(|options| Replica::new(pool(options, "replica"), describe(options)))
+                .collect(),
+            next_replica: Arc::new(AtomicUsize::new(0)),
+            primary_up: Arc::new(AtomicBool::new(true)),
+            check_interval: settings.replica_check_interval,
+            lag_limits: settings.replica_lag_limits,
+        }
+    }
+
+    /// The pool for writes.
+    pub fn primary(&self) -> &PgPool {
+        &self.primary
+    }
+
+    /// Applies pending migrations on the primary; replicas receive them through
+    /// replication. sqlx holds an advisory lock meanwhile, so several instances starting
+    /// together apply each migration once.
+    pub async fn migrate(&self) -> Result<(), MigrateError> {
+        MIGRATOR.run(&self.primary).await
+    }
+
+    /// The primary's WAL position after a write has committed. A replica that has
+    /// replayed up to it shows that write. Insert position, not flush position: it is
+    /// never behind the commit record just written.
+    pub async fn wal_position_after_write(&self) -> sqlx::Result<WalLsn> {
+        let lsn: String = sqlx::query_scalar("SELECT pg_current_wal_insert_lsn()::text")
+            .fetch_one(&self.primary)
+            .await?;
+        lsn.parse()
+            .map_err(|_| sqlx::Error::Protocol(format!("unexpected WAL position {lsn:?}")))
+    }
+
+    /// Runs the read `query` where it sees the client's `last_write`: on a healthy
+    /// replica that has replayed it (or any healthy replica when there is no such
+    /// write), else on the primary. A replica that fails is taken out of rotation and
+    /// the read moves on, so the user sees no error.
+    pub async fn read<T, Q, F>(&self, last_write: Option<WalLsn>, query: Q) -> sqlx::Result<T>
+    where
+        Q: Fn(PgPool) -> F,
+        F: Future<Output = sqlx::Result<T>>,
+    {
+        if self.replicas.is_empty() {
+            count_read("primary", "no_replica");
+            return query(self.primary.clone()).await;
+        }
+
+        // Why the primary has to serve this read, if it comes to that.
+        let mut fallback_reason = "no_healthy_replica";
+        let start = self.next_replica.fetch_add(1, Ordering::Relaxed);
+        let count = self.replicas.len();
+        for offset in 0..count {
+            let replica = &self.replicas[(start + offset) % count];
+            if !replica.is_healthy() {
+                continue;
+            }
+            if let Some(lsn) = last_write {
+                match has_replayed(&replica.pool, lsn).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        fallback_reason = "replica_behind_client";
+                        continue;
+                    }
+                    Err(error) => {
+                        self.replica_failed(replica, &error);
+                        fallback_reason = "replica_error";
+                        continue;
+                    }
+                }
+            }
+            match query(replica.pool.clone()).await {
+                Ok(value) => {
+                    let reason = if last_write.is_some() {
+                        "replica_caught_up"
+                    } else {
+                        "no_recent_write"
+                    };
+                    count_read("replica", reason);
+                    return Ok(value);
+                }
+                Err(error) => {
+                    self.replica_failed(replica, &error);
+                    fallback_reason = "replica_error";
+                }
+            }
+        }
+        count_read("primary", fallback_reason);
+        query(self.primary.clone()).await
+    }
+
+    /// A read failed on `replica`: a connection problem takes it out of rotation until
+    /// a health check finds it well again; any other error just moves the read on.
+    fn replica_failed(&self, replica: &Replica, error: &sqlx::Error) {
+        if is_unavailable(error) {
+            replica.set_health(Some(format!("a read failed: {error}")));
+        } else {
+            tracing::warn!(replica = %replica.target, %error, "read on the replica failed; trying elsewhere");
+        }
+    }
+
+    /// Checks the primary and every replica forever, at a jittered interval. Spawn it
+    /// once per process serving traffic; abort it before closing the pools.
+    pub async fn check_health_forever(self) {
+        loop {
+            self.check_health().await;
+            tokio::time::sleep(replicas::jittered(self.check_interval)).await;
+        }
+    }
+
+    /// One round of health checks: logs the primary going or coming back, and decides
+    /// which replicas serve reads.
+    pub async fn check_health(&self) {
+        let primary_lsn = self.primary_wal_position().await;
+        let primary_up = primary_lsn.is_some();
+        if self.primary_up.swap(primary_up, Ordering::Relaxed) != primary_up {
+            if primary_up {
+                tracing::info!("primary back: writes can succeed again");
+            } else {
+                tracing::warn!(
+                    reason = "unreachable or too slow to answer",
+                    "primary lost: writes fail until it returns; reads continue on replicas"
+                );
+            }
+        }
+        let lag_limits = self.lag_limits;
+        let probes = self.replicas.iter().map(|replica| async move {
+            let status = replica.probe(primary_lsn).await;
+            replica.set_health(status.problem(lag_limits));
+        });
+        futures::future::join_all(probes).await;
+    }
+
+    async fn primary_wal_position(&self) -> Option<WalLsn> {
+        let lsn = within_status_timeout(
+            sqlx::query_scalar::<_, String>("SELECT pg_current_wal_lsn()::text")
+                .fetch_one(&self.primary),
+        )
+        .await?;
+        lsn.parse().ok()
+    }
+
+    /// Closes every pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.primary.close().await;
+        for replica in self.replicas.iter() {
+            replica.pool.close().await;
+        }
+    }
+
+    /// `ok` when the primary answers within [`STATUS_TIMEOUT`] and has every migration of
+    /// this build applied; else `unreachable` or `migrations_pending`.
+    pub async fn primary_readiness(&self) -> &'static str {
+        let latest_known = MIGRATOR.iter().map(|migration| migration.version).max();
+        let applied = tokio::time::timeout(
+            STATUS_TIMEOUT,
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT max(version) FROM _sqlx_migrations WHERE success",
+            )
+            .fetch_one(&self.primary),
+        )
+        .await;
+        match applied {
+            Ok(Ok(applied)) if applied >= latest_known => "ok",
+            Ok(Ok(_)) => "migrations_pending",
+            // No migrations table yet counts as pending, any other failure as unreachable.
+            Ok(Err(sqlx::Error::Database(error))) if error.code().as_deref() == Some("42P01") => {
+                "migrations_pending"
+            }
+            Ok(Err(_)) | Err(_) => "unreachable",
+        }
+    }
+
+    /// Probes every replica now, each query bounded by [`STATUS_TIMEOUT`].
+    pub async fn replica_statuses(&self) -> Vec<ReplicaStatus> {
+        if self.replicas.is_empty() {
+            return Vec::new();
+        }
+        let primary_lsn = self.primary_wal_position().await;
+        futures::future::join_all(
+            self.replicas
+                .iter()
+                .map(|replica| replica.probe(primary_lsn)),
+        )
+        .await
+    }
+
+    /// Samples each pool's connections into the pool gauges.
+    pub fn record_pool_gauges(&self) {
+        let pools = std::iter::once(("primary", &self.primary)).chain(
+            self.replicas
+                .iter()
+                .map(|replica| ("replica", &replica.pool)),
+        );
+        // Several replicas share the `replica` label: sum them.
+        let mut totals: Vec<(&str, f64, f64, f64)> = Vec::new();
+        for (name, pool) in pools {
+            let idle = pool.num_idle() as f64;
+            let open = f64::from(pool.size());
+            let max = f64::from(pool.options().get_max_connections());
+            match totals
+                .iter_mut()
+                .find(|(total_name, ..)| *total_name == name)
+            {
+                Some(total) => {
+                    total.1 += idle;
+                    total.2 += open - idle;
+                    total.3 += max;
+                }
+                None => totals.push((name, idle, open - idle, max)),
+            }
+        }
+        for (name, idle, in_use, max) in totals {
+            metrics::gauge!(DB_POOL_CONNECTIONS, "pool" => name, "state" => "idle").set(idle);
+            metrics::gauge!(DB_POOL_CONNECTIONS, "pool" => name, "state" => "in_use").set(in_use);
+            metrics::gauge!(DB_POOL_MAX_CONNECTIONS, "pool" => name).set(max);
+        }
+    }
+
+    /// Samples each replica's state into the replica gauges.
+    pub async fn record_replica_gauges(&self) {
+        for status in self.replica_statuses().await {
+            let up = if status.status == "ok" { 1.0 } else { 0.0 };
+            metrics::gauge!(DB_REPLICA_UP, "replica" => status.target.clone()).set(up);
+            // NaN when unknown, never the last value seen: a stale 0 would hide trouble.
+            let bytes = status
+                .replay_lag_bytes
+                .map_or(f64::NAN, |bytes| bytes as f64);
+            let seconds = status.replay_lag_seconds.unwrap_or(f64::NAN);
+            metrics::gauge!(DB_REPLICA_LAG_BYTES, "replica" => status.target.clone()).set(bytes);
+            metrics::gauge!(DB_REPLICA_LAG_SECONDS, "replica" => status.target.clone())
+                .set(seconds);
+        }
+    }
+}
+
+/// Whether `error` means the server could not be reached or cannot take the request
+/// now (as opposed to a problem with the request itself).
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => true,
+        // Class 08: connection exceptions. 57P01-57P03: shutting down or starting up.
+        // 25006: a write reached a read-only server (e.g. during a failover).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "25006")
+        }),
+        _ => false,
+    }
+}
+
+/// The query's result, or `None` if it failed or took longer than [`STATUS_TIMEOUT`].
+async fn within_status_timeout<T>(query: impl Future<Output = sqlx::Result<T>>) -> Option<T> {
+    tokio::time::timeout(STATUS_TIMEOUT, query).await.ok()?.ok()
+}
+
+fn count_read(server: &'static str, reason: &'static str) {
+    tracing::debug!(served_by = server, reason, "read");
+    metrics::counter!(DB_READS, "server" => server, "reason" => reason).increment(1);
+}
+
+/// Whether `replica` has replayed the WAL up to `lsn`. `pg_last_wal_replay_lsn()` is NULL
+/// on a server that is not in recovery (for instance a promoted replica): that counts as
+/// "not known to have it", so the read goes elsewhere.
+async fn has_replayed(replica: &PgPool, lsn: WalLsn) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT coalesce(pg_last_wal_replay_lsn() >= $1::text::pg_lsn, false)")
+        .bind(lsn.to_string())
+        .fetch_one(replica)
+        .await
+}

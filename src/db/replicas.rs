@@ -1,0 +1,203 @@
+//! Replicas and their health: which replicas may serve reads right now.
+//!
+//! A background task probes every replica at a short, jittered interval, each probe
+//! bounded by a tight timeout. A replica serves reads only while it is reachable, in
+//! recovery (a standby, not a promoted server) and within the replay-lag limits. A
+//! connection error on a read takes it out at once; the next good probe brings it back.
+//! Every change of state is logged with its reason.
+
+use super::{wal::WalLsn, within_status_timeout};
+use serde::Serialize;
+use sqlx::PgPool;
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Mutex,
+    },
+    time::Duration,
+};
+
+pub(super) struct Replica {
+    pub(super) pool: PgPool,
+    /// `host:port/database`, for logs, probes and metric labels.
+    pub(super) target: String,
+    healthy: AtomicBool,
+    /// Why the replica is unhealthy, for the log line of the change.
+    reason: Mutex<String>,
+}
+
+/// What a probe found on a replica; `/readyz` reports it as is.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplicaStatus {
+    /// Kept out of `/readyz`, which is public: host names are for logs and metrics.
+    #[serde(skip_serializing)]
+    pub target: String,
+    /// `ok`, `unreachable`, or `not_in_recovery` (not a standby: perhaps promoted).
+    pub status: &'static str,
+    pub replay_lag_bytes: Option<u64>,
+    pub replay_lag_seconds: Option<f64>,
+    /// Whether reads are routed to it.
+    pub serving_reads: bool,
+}
+
+/// How far behind the primary a replica may be and still serve reads.
+#[derive(Clone, Copy, Debug)]
+pub struct LagLimits {
+    pub max_seconds: f64,
+    pub max_bytes: u64,
+}
+
+impl Replica {
+    pub(super) fn new(pool: PgPool, target: String) -> Self {
+        Self {
+            pool,
+            target,
+            // Optimistic until the first probe: a read that fails takes it out at once.
+            healthy: AtomicBool::new(true),
+            reason: Mutex::new(String::new()),
+        }
+    }
+
+    pub(super) fn is_healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Records the outcome of a probe or a read, logging when the state changes.
+    pub(super) fn set_health(&self, problem: Option<String>) {
+        let healthy = problem.is_none();
+        let was_healthy = self.healthy.swap(healthy, Ordering::Relaxed);
+        let mut reason = self
+            .reason
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match problem {
+            Some(problem) if was_healthy || *reason != problem => {
+                if was_healthy {
+                    tracing::warn!(replica = %self.target, reason = %problem, "replica marked unhealthy: reads go elsewhere");
+                }
+                *reason = problem;
+            }
+            None if !was_healthy => {
+                tracing::info!(replica = %self.target, previously = %reason, "replica healthy again: serving reads");
+                reason.clear();
+            }
+            _ => {}
+        }
+    }
+
+    /// Probes the replica. `primary_lsn` (the primary's current WAL position, when the
+    /// primary answered) gives the lag in bytes.
+    pub(super) async fn probe(&self, primary_lsn: Option<WalLsn>) -> ReplicaStatus {
+        let found = within_status_timeout(
+            sqlx::query_as::<_, (bool, Option<String>, Option<f64>)>(
+                "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, \
+                 CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
+                 ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END::float8",
+            )
+            .fetch_one(&self.pool),
+        )
+        .await;
+        let (status, replay_lag_bytes, replay_lag_seconds) = match found {
+            None => ("unreachable", None, None),
+            Some((false, _, _)) => ("not_in_recovery", None, None),
+            Some((true, replayed, lag_seconds)) => {
+                let replayed = replayed.and_then(|lsn| lsn.parse::<WalLsn>().ok());
+                let lag_bytes = primary_lsn
+                    .zip(replayed)
+                    .map(|(primary, replayed)| primary.bytes_after(replayed));
+                ("ok", lag_bytes, lag_seconds.map(|seconds| seconds.max(0.0)))
+            }
+        };
+        ReplicaStatus {
+            target: self.target.clone(),
+            status,
+            replay_lag_bytes,
+            replay_lag_seconds,
+            serving_reads: self.is_healthy(),
+        }
+    }
+}
+
+impl ReplicaStatus {
+    /// Why this replica must not serve reads, if it must not.
+    pub(super) fn problem(&self, limits: LagLimits) -> Option<String> {
+        match self.status {
+            "ok" => {}
+            "unreachable" => return Some("unreachable or too slow to answer".to_owned()),
+            _ => return Some("not in recovery: not a standby of the primary".to_owned()),
+        }
+        if let Some(seconds) = self.replay_lag_seconds.filter(|s| *s > limits.max_seconds) {
+            return Some(format!(
+                "replay lag {seconds:.1} s is over the {} s limit",
+                limits.max_seconds
+            ));
+        }
+        if let Some(bytes) = self.replay_lag_bytes.filter(|b| *b > limits.max_bytes) {
+            return Some(format!(
+                "replay lag {bytes} bytes is over the {} bytes limit",
+                limits.max_bytes
+            ));
+        }
+        None
+    }
+}
+
+/// A probe interval varied by up to ±20%, so that many app instances do not probe in
+/// step.
+pub(super) fn jittered(interval: Duration) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded randomly per instance: enough randomness for jitter.
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let factor = 0.8 + (random % 401) as f64 / 1000.0;
+    interval.mul_f64(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: &'static str, seconds: Option<f64>, bytes: Option<u64>) -> ReplicaStatus {
+        ReplicaStatus {
+            target: "r:5432/db".into(),
+            status,
+            replay_lag_bytes: bytes,
+            replay_lag_seconds: seconds,
+            serving_reads: true,
+        }
+    }
+
+    const LIMITS: LagLimits = LagLimits {
+        max_seconds: 10.0,
+        max_bytes: 1000,
+    };
+
+    #[test]
+    fn a_reachable_standby_within_limits_is_healthy() {
+        assert_eq!(status("ok", Some(0.0), Some(0)).problem(LIMITS), None);
+        assert_eq!(status("ok", Some(10.0), Some(1000)).problem(LIMITS), None);
+        // Lag in bytes is unknown while the primary is down: judged by time alone.
+        assert_eq!(status("ok", Some(1.0), None).problem(LIMITS), None);
+    }
+
+    #[test]
+    fn unreachable_promoted_or_lagging_replicas_are_not() {
+        assert!(status("unreachable", None, None).problem(LIMITS).is_some());
+        assert!(status("not_in_recovery", None, None)
+            .problem(LIMITS)
+            .is_some());
+        let slow = status("ok", Some(12.5), Some(0)).problem(LIMITS).unwrap();
+        assert_eq!(slow, "replay lag 12.5 s is over the 10 s limit");
+        let behind = status("ok", Some(0.0), Some(1001)).problem(LIMITS).unwrap();
+        assert_eq!(behind, "replay lag 1001 bytes is over the 1000 bytes limit");
+    }
+
+    #[test]
+    fn jitter_stays_within_twenty_percent() {
+        for _ in 0..1000 {
+            let d = jittered(Duration::from_millis(1000));
+            assert!((800..=1200).contains(&d.as_millis()), "{d:?}");
+        }
+    }
+}
