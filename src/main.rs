@@ -1,7 +1,9 @@
 //! The `tasks` server binary.
 //!
 //! `tasks` (or `tasks serve`) applies pending migrations and serves the app;
-//! `tasks migrate` only applies the migrations and exits (for a deploy's migration job).
+//! `tasks migrate` only applies the migrations and exits (for a deploy's migration job);
+//! `tasks healthcheck` asks a running server's `/healthz` (for container health checks:
+//! the runtime image has no shell or curl).
 
 use std::process::ExitCode;
 use tasks::{
@@ -11,9 +13,10 @@ use tasks::{
     telemetry,
 };
 
-const USAGE: &str = "usage: tasks [serve | migrate]\n\
-    \n  serve    apply pending migrations, then serve the app (default)\
-    \n  migrate  apply pending migrations on the primary database and exit\
+const USAGE: &str = "usage: tasks [serve | migrate | healthcheck]\n\
+    \n  serve        apply pending migrations, then serve the app (default)\
+    \n  migrate      apply pending migrations on the primary database and exit\
+    \n  healthcheck  exit 0 if the server at LEPTOS_SITE_ADDR answers /healthz, else 1\
     \n\nConfiguration comes from environment variables: see the README.";
 
 enum Command {
@@ -32,6 +35,7 @@ async fn main() -> ExitCode {
     {
         [] | ["serve"] => Command::Serve,
         ["migrate"] => Command::Migrate,
+        ["healthcheck"] => return healthcheck(),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -46,6 +50,47 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("tasks: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Asks `/healthz` of the server this environment configures, within 2 seconds.
+fn healthcheck() -> ExitCode {
+    use std::{
+        io::{Read, Write},
+        net::{SocketAddr, TcpStream},
+        time::Duration,
+    };
+    let configured = std::env::var("LEPTOS_SITE_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    let Ok(mut addr) = configured.parse::<SocketAddr>() else {
+        eprintln!("tasks: LEPTOS_SITE_ADDR {configured:?} is not an address");
+        return ExitCode::FAILURE;
+    };
+    if addr.ip().is_unspecified() {
+        addr.set_ip([127, 0, 0, 1].into());
+    }
+    let timeout = Duration::from_secs(2);
+    let answer = TcpStream::connect_timeout(&addr, timeout).and_then(|mut stream| {
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head)?;
+        Ok(head)
+    });
+    match answer {
+        Ok(head) if head.starts_with(b"HTTP/1.1 200") => ExitCode::SUCCESS,
+        Ok(head) => {
+            eprintln!(
+                "tasks: {addr}/healthz answered {:?}",
+                String::from_utf8_lossy(&head)
+            );
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("tasks: {addr}/healthz did not answer: {error}");
             ExitCode::FAILURE
         }
     }

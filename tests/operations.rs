@@ -244,3 +244,37 @@ async fn an_oversized_body_without_a_length_gets_413_too() {
     assert!(response.contains("the limit is 64 KiB"), "{response}");
     assert_eq!(app.stored_count().await, 0);
 }
+
+#[tokio::test]
+async fn the_healthcheck_command_asks_healthz() {
+    let app = spawn_app().await;
+    let healthcheck = |addr: String| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tasks"))
+            .arg("healthcheck")
+            .env_clear()
+            .env("LEPTOS_SITE_ADDR", addr)
+            .output()
+            .unwrap()
+    };
+    let served = app.address.trim_start_matches("http://").to_owned();
+    let up = tokio::task::spawn_blocking(move || healthcheck(served))
+        .await
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+
+    // Nothing listens on the port of a listener just closed.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let down = tokio::task::spawn_blocking(move || healthcheck(closed.to_string()))
+        .await
+        .unwrap();
+    assert_eq!(down.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&down.stderr).contains("did not answer"));
+}

@@ -1,0 +1,62 @@
+# syntax=docker/dockerfile:1
+# The Tasks server image: the release build made exactly as scripts/test.sh makes it
+# (same bootstrap script, same tool versions), in a distroless runtime that holds only
+# the binary and the site, runs as a non-root user and needs no writable filesystem.
+#
+#   docker build --build-arg TASKS_GIT_SHA=$(git rev-parse --short=12 HEAD) -t tasks .
+#
+# Base images are pinned by version; CI resolves and pins their digests when pushing.
+
+ARG RUST_IMAGE=rust:1.95.0-slim-bookworm
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
+
+FROM ${NODE_IMAGE} AS node
+
+# Rust, Node.js and the build tools of scripts/bootstrap.sh (cargo-leptos, the
+# wasm-bindgen CLI of Cargo.lock, npm's Tailwind and binaryen).
+FROM ${RUST_IMAGE} AS tools
+COPY --from=node /usr/local/bin/node /usr/local/bin/node
+COPY --from=node /usr/local/lib/node_modules /usr/local/lib/node_modules
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+    && cargo install cargo-chef --version 0.1.73 --locked
+WORKDIR /app
+COPY scripts/bootstrap.sh scripts/tool-versions.env scripts/
+COPY Cargo.toml Cargo.lock package.json package-lock.json ./
+RUN scripts/bootstrap.sh
+
+# The dependency graph only: the next stage's cached layer changes when it does.
+FROM tools AS planner
+COPY . .
+RUN cargo chef prepare --recipe-path recipe.json
+
+FROM tools AS builder
+COPY --from=planner /app/recipe.json recipe.json
+# Dependencies of the server and of the browser bundle, cached apart from our code.
+RUN cargo chef cook --release --no-default-features --features ssr --recipe-path recipe.json \
+    && cargo chef cook --profile wasm-release --target wasm32-unknown-unknown \
+        --no-default-features --features hydrate --recipe-path recipe.json
+COPY . .
+ARG TASKS_GIT_SHA=unknown
+ENV TASKS_GIT_SHA=${TASKS_GIT_SHA}
+RUN cargo leptos build --release \
+    && mkdir -p /out \
+    && cp target/release/tasks target/release/hash.txt /out/ \
+    && cp -r target/site /out/site
+
+FROM ${RUNTIME_IMAGE}
+WORKDIR /app
+# hash.txt lists the hashed asset names; Leptos reads it beside the binary.
+COPY --from=builder /out/ /app/
+ENV LEPTOS_OUTPUT_NAME=tasks \
+    LEPTOS_SITE_ROOT=/app/site \
+    LEPTOS_SITE_PKG_DIR=pkg \
+    LEPTOS_HASH_FILES=true \
+    LEPTOS_ENV=PROD \
+    LEPTOS_SITE_ADDR=0.0.0.0:8080 \
+    METRICS_ADDR=0.0.0.0:9090 \
+    LOG_FORMAT=json
+USER 65532:65532
+EXPOSE 8080 9090
+ENTRYPOINT ["/app/tasks"]
+CMD ["serve"]
