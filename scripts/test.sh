@@ -5,7 +5,8 @@
 #   2. cargo clippy -D warnings for the server (ssr) and the browser (hydrate, wasm32)
 #   3. unit and integration tests (cargo test) against the real primary + replica
 #   4. offline checks of the infrastructure files: hadolint on the Dockerfile, the
-#      Compose CLI on docker-compose.yml, and its replication wiring (check-compose.py)
+#      Compose CLI on docker-compose.yml and its replication wiring (check-compose.py),
+#      the Helm chart linted, rendered and schema-validated (check-helm.py), checkov
 #   5. Playwright end-to-end tests in Chromium against the release build
 #      (`cargo leptos end-to-end --release`), hydrated and with JavaScript disabled
 # Stops at the first failure.
@@ -51,6 +52,13 @@ step "infrastructure files (offline: no Docker engine runs here)"
 "$TOOLS_VENV/bin/docker-compose" -f docker-compose.yml config --quiet
 "$TOOLS_VENV/bin/docker-compose" -f docker-compose.yml config --format json | python3 scripts/check-compose.py
 echo "The image itself is not built here (no Docker engine); CI on GitHub builds it."
+rendered=$(mktemp -d)
+"$TOOLS_VENV/bin/python" scripts/check-helm.py helm/tasks "$rendered"
+# --quiet prints failed checks only; checkov exits non-zero on any failed check.
+(cd "$rendered" && "$CHECKOV_VENV/bin/checkov" -d . --config-file "$root/helm/.checkov.yaml" \
+  --skip-download --quiet --compact)
+echo "checkov: no failed check on the rendered chart (skips, each justified: helm/.checkov.yaml)"
+rm -rf "$rendered"
 
 step "end-to-end tests (release build, Chromium)"
 # A new, empty database for the server under test.
