@@ -232,25 +232,16 @@ async fn replica_lagging_behind_its_limit() {
         ("DATABASE_REPLICA_MAX_LAG_SECONDS", "1"),
     ];
     let app = Arc::new(spawn_app_behind_proxies(true, true, &settings).await);
-    let pause = |action: &'static str| {
-        let replica = app.replica.clone();
-        async move {
-            sqlx::query(&format!("SELECT pg_wal_replay_{action}()"))
-                .execute(&replica)
-                .await
-                .unwrap();
-        }
-    };
     let (stop, seen) = (Arc::new(AtomicBool::new(false)), Arc::new(Seen::default()));
     let clients = drive_traffic(&app, 3, 2, &stop, &seen);
 
     tokio::time::sleep(Duration::from_millis(500)).await;
-    pause("pause").await;
+    app.set_replica_replay(false).await;
     let moved = wait_until(Duration::from_secs(8), || async {
         (!replica_serving(&app).await).then_some(())
     })
     .await;
-    pause("resume").await; // before asserting: never leave the shared replica paused
+    app.set_replica_replay(true).await; // before asserting: never leave the shared replica paused
     assert!(moved.is_some(), "reads never left the lagging replica");
     let back = wait_until(Duration::from_secs(8), || async {
         replica_serving(&app).await.then_some(())

@@ -11,16 +11,7 @@ use tasks::read_your_writes::COOKIE_NAME;
 #[tokio::test]
 async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
     let app = spawn_app().await;
-    let replay = |action: &'static str| {
-        let replica = app.replica.clone();
-        async move {
-            sqlx::query(&format!("SELECT pg_wal_replay_{action}()"))
-                .execute(&replica)
-                .await
-                .unwrap();
-        }
-    };
-    replay("pause").await;
+    app.set_replica_replay(false).await;
     // Resume even if an assertion fails, or every later test would read a frozen replica.
     // Drop runs outside the test's runtime: use a runtime and connection of its own.
     struct ResumeOnDrop(String);
@@ -86,7 +77,7 @@ async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
         "the bystander's read did not come from the replica"
     );
 
-    replay("resume").await;
+    app.set_replica_replay(true).await;
     app.wait_for_replica_todos(1).await;
 
     // Caught up: the writer's next read is served by the replica (this binary's only

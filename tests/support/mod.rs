@@ -179,44 +179,26 @@ async fn spawn(extra_settings: &[(&str, &str)], proxies: Option<(bool, bool)>) -
     tokio::spawn(app.run_until_stopped());
 
     let primary = admin_pool(&admin_primary_url).await;
+    // The new database, and its schema once the app reached the primary, reach the
+    // replica by replication. With the primary down there is no schema to wait for.
     let primary_up = proxies.is_none_or(|(up, _)| up);
-    if !primary_up {
-        // No schema until the app reaches the primary: wait only for the database.
-        let replica = wait_until(Duration::from_secs(10), || async {
-            PgPoolOptions::new()
-                .max_connections(2)
-                .connect(&admin_replica_url)
-                .await
-                .ok()
-        })
-        .await
-        .expect("the test database reaches the replica");
-        return TestApp {
-            address,
-            metrics_address,
-            client: browser_client(),
-            primary,
-            replica,
-            replica_admin_url: admin_replica_url,
-            primary_proxy,
-            replica_proxy,
-        };
-    }
-    // The new database and its migrations reach the replica by replication.
     let replica = wait_until(Duration::from_secs(10), || async {
         let replica = PgPoolOptions::new()
             .max_connections(2)
             .connect(&admin_replica_url)
             .await
             .ok()?;
-        let migrated: bool = sqlx::query_scalar("SELECT to_regclass('todos') IS NOT NULL")
-            .fetch_one(&replica)
-            .await
-            .ok()?;
-        migrated.then_some(replica)
+        if primary_up {
+            let migrated: bool = sqlx::query_scalar("SELECT to_regclass('todos') IS NOT NULL")
+                .fetch_one(&replica)
+                .await
+                .ok()?;
+            migrated.then_some(())?;
+        }
+        Some(replica)
     })
     .await
-    .expect("the test database and its schema reach the replica");
+    .expect("the test database (and its schema) reach the replica");
 
     TestApp {
         address,
@@ -329,6 +311,16 @@ impl TestApp {
         })
         .await
         .unwrap_or_else(|| panic!("the replica never held {expected} todos"));
+    }
+
+    /// Pauses or resumes WAL replay on the (shared, local) replica: while paused it
+    /// falls behind the primary with every write.
+    pub async fn set_replica_replay(&self, replaying: bool) {
+        let action = if replaying { "resume" } else { "pause" };
+        sqlx::query(&format!("SELECT pg_wal_replay_{action}()"))
+            .execute(&self.replica)
+            .await
+            .unwrap();
     }
 
     /// How often `server` has scanned this test's todos table (sequential plus index
