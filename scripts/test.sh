@@ -7,7 +7,8 @@
 #   4. offline checks of the infrastructure files: actionlint on the workflows,
 #      hadolint on the Dockerfile, the
 #      Compose CLI on docker-compose.yml and its replication wiring (check-compose.py),
-#      the Helm chart linted, rendered and schema-validated (check-helm.py), checkov
+#      the Helm chart linted, rendered and schema-validated (check-helm.py), terraform/
+#      formatted, parsed and checked (check-terraform.py), checkov on chart and terraform
 #   5. Playwright end-to-end tests in Chromium against the release build
 #      (`cargo leptos end-to-end --release`), hydrated and with JavaScript disabled
 # Stops at the first failure.
@@ -61,6 +62,9 @@ rendered=$(mktemp -d)
   --skip-download --quiet --compact)
 echo "checkov: no failed check on the rendered chart (skips, each justified: helm/.checkov.yaml)"
 rm -rf "$rendered"
+TF_CLI_CONFIG_FILE=/dev/null "$TOOLS_VENV/bin/python" scripts/check-terraform.py terraform
+"$CHECKOV_VENV/bin/checkov" -d terraform --framework terraform --skip-download --quiet --compact
+echo "checkov: no failed check on terraform/ (skips, each justified where it applies)"
 
 step "end-to-end tests (release build, Chromium)"
 # A new, empty database for the server under test.

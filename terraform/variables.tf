@@ -1,0 +1,99 @@
+variable "project_id" {
+  description = "Google Cloud project that hosts Tasks."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a valid Google Cloud project id."
+  }
+}
+
+variable "region" {
+  description = "Region of the regional GKE cluster, the network and the registry."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "name" {
+  description = "Prefix of every resource's name."
+  type        = string
+  default     = "tasks"
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name))
+    error_message = "name must be 2-21 lowercase letters, digits or hyphens."
+  }
+}
+
+variable "domain" {
+  description = "Public host name of the app (Google-managed certificate, Gateway listener)."
+  type        = string
+}
+
+variable "github_repository" {
+  description = "GitHub repository (owner/name) whose workflows deploy."
+  type        = string
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be owner/name."
+  }
+}
+
+variable "github_repository_id" {
+  description = "Numeric id of that repository: unlike its name, it cannot be taken over by a new repository of the same name."
+  type        = string
+  validation {
+    condition     = can(regex("^[0-9]+$", var.github_repository_id))
+    error_message = "github_repository_id must be the numeric repository id."
+  }
+}
+
+variable "subnet_cidr" {
+  description = "Primary range of the nodes' subnet."
+  type        = string
+  default     = "10.10.0.0/20"
+}
+
+variable "pods_cidr" {
+  description = "Secondary range for pods."
+  type        = string
+  default     = "10.20.0.0/16"
+}
+
+variable "services_cidr" {
+  description = "Secondary range for services."
+  type        = string
+  default     = "10.30.0.0/20"
+}
+
+variable "master_cidr" {
+  description = "/28 range of the private control plane."
+  type        = string
+  default     = "172.16.0.0/28"
+}
+
+variable "node_machine_type" {
+  description = "Machine type of the app's node pool."
+  type        = string
+  default     = "e2-standard-4"
+}
+
+variable "node_count_min" {
+  description = "Minimum nodes per zone of the node pool."
+  type        = number
+  default     = 1
+  validation {
+    condition     = var.node_count_min >= 1
+    error_message = "Keep at least one node per zone."
+  }
+}
+
+variable "node_count_max" {
+  description = "Maximum nodes per zone of the node pool."
+  type        = number
+  default     = 3
+}
+
+variable "k8s_namespace" {
+  description = "Kubernetes namespace the Helm chart is installed in."
+  type        = string
+  default     = "tasks"
+}
