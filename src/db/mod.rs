@@ -97,11 +97,7 @@ impl Database {
     /// replayed up to it shows that write. Insert position, not flush position: it is
     /// never behind the commit record just written.
     pub async fn wal_position_after_write(&self) -> sqlx::Result<WalLsn> {
-        let lsn: String = sqlx::query_scalar("SELECT pg_current_wal_insert_lsn()::text")
-            .fetch_one(&self.primary)
-            .await?;
-        lsn.parse()
-            .map_err(|_| sqlx::Error::Protocol(format!("unexpected WAL position {lsn:?}")))
+        fetch_wal_position(&self.primary, "SELECT pg_current_wal_insert_lsn()::text").await
     }
 
     /// Runs the read `query` where it sees the client's `last_write`: on a healthy
@@ -204,12 +200,11 @@ impl Database {
     }
 
     async fn primary_wal_position(&self) -> Option<WalLsn> {
-        let lsn = within_status_timeout(
-            sqlx::query_scalar::<_, String>("SELECT pg_current_wal_lsn()::text")
-                .fetch_one(&self.primary),
-        )
-        .await?;
-        lsn.parse().ok()
+        within_status_timeout(fetch_wal_position(
+            &self.primary,
+            "SELECT pg_current_wal_lsn()::text",
+        ))
+        .await
     }
 
     /// Closes every pool, waiting for connections in use to be returned.
@@ -322,6 +317,13 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
         }),
         _ => false,
     }
+}
+
+/// Runs `query`, which returns one WAL position as text, on `pool`.
+async fn fetch_wal_position(pool: &PgPool, query: &'static str) -> sqlx::Result<WalLsn> {
+    let lsn: String = sqlx::query_scalar(query).fetch_one(pool).await?;
+    lsn.parse()
+        .map_err(|_| sqlx::Error::Protocol(format!("unexpected WAL position {lsn:?}")))
 }
 
 /// The query's result, or `None` if it failed or took longer than [`STATUS_TIMEOUT`].
