@@ -35,16 +35,30 @@ export default defineConfig({
   projects: [
     // Runs first, while the freshly created database is still empty.
     { name: 'empty-database', testMatch: /empty-database\.spec\.ts/ },
+    // These two run side by side; their tests touch only todos of their own.
     {
       name: 'hydrated',
-      testMatch: /hydrated\.spec\.ts/,
+      testMatch: /\/hydrated(-changes)?\.spec\.ts$/,
       dependencies: ['empty-database'],
     },
     {
       name: 'no-javascript',
-      testMatch: /no-javascript\.spec\.ts/,
+      testMatch: /\/no-javascript(-changes)?\.spec\.ts$/,
       use: { javaScriptEnabled: false },
       dependencies: ['empty-database'],
+    },
+    // "Mark all" and "Clear completed" change every todo, and paging needs the newest
+    // todos to be the test's own: after all the others, one project at a time.
+    {
+      name: 'bulk-hydrated',
+      testMatch: /\/bulk-hydrated\.spec\.ts$/,
+      dependencies: ['hydrated', 'no-javascript'],
+    },
+    {
+      name: 'bulk-no-javascript',
+      testMatch: /\/bulk-no-javascript\.spec\.ts$/,
+      use: { javaScriptEnabled: false },
+      dependencies: ['bulk-hydrated'],
     },
   ],
 });

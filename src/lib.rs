@@ -14,6 +14,8 @@ pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
+pub mod form_posts;
+#[cfg(feature = "ssr")]
 pub mod health;
 #[cfg(feature = "ssr")]
 pub mod metrics;

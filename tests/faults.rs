@@ -17,7 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 use support::{browser_client, spawn_app_behind_proxies, wait_until, TestApp};
-use tasks::todos::model::Todo;
+use tasks::todos::listing::TodoPage;
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -107,8 +107,8 @@ fn drive_traffic(
                     let listed = app.list_with(&client).await;
                     if listed.status() == 200 {
                         seen.reads_ok.fetch_add(1, Ordering::Relaxed);
-                        let todos: Vec<Todo> = listed.json().await.unwrap();
-                        if !todos.iter().any(|todo| todo.title == title) {
+                        let page: TodoPage = listed.json().await.unwrap();
+                        if !page.todos.iter().any(|todo| todo.title == title) {
                             seen.own_write_missing.fetch_add(1, Ordering::Relaxed);
                         }
                     } else {

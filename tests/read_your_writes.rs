@@ -6,7 +6,7 @@
 mod support;
 
 use support::{browser_client, spawn_app};
-use tasks::read_your_writes::COOKIE_NAME;
+use tasks::{read_your_writes::COOKIE_NAME, todos::listing::TodoPage};
 
 #[tokio::test]
 async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
@@ -57,9 +57,10 @@ async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
         let listed = app.list_with(&writer).await;
         assert!(listed.headers().get("set-cookie").is_none());
         let titles: Vec<String> = listed
-            .json::<Vec<tasks::todos::model::Todo>>()
+            .json::<TodoPage>()
             .await
             .unwrap()
+            .todos
             .into_iter()
             .map(|todo| todo.title)
             .collect();
@@ -70,10 +71,9 @@ async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
     assert!(page.contains("written while the replica is paused"));
     // ...while a client that wrote nothing reads the (paused) replica, which lacks it.
     let bystander = browser_client();
-    let titles: Vec<tasks::todos::model::Todo> =
-        app.list_with(&bystander).await.json().await.unwrap();
+    let page: TodoPage = app.list_with(&bystander).await.json().await.unwrap();
     assert!(
-        titles.is_empty(),
+        page.todos.is_empty(),
         "the bystander's read did not come from the replica"
     );
 
@@ -95,7 +95,7 @@ async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
         listed.headers().get("set-cookie").is_none(),
         "the cookie is never deleted early"
     );
-    let todos: Vec<tasks::todos::model::Todo> = listed.json().await.unwrap();
-    assert_eq!(todos.len(), 1);
+    let page: TodoPage = listed.json().await.unwrap();
+    assert_eq!(page.todos.len(), 1);
     assert_eq!(count(&app.scrape().await) - before, 1.0);
 }

@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
 
 export { expect };
@@ -75,3 +76,48 @@ export function invalidInputs(marker: string) {
 }
 
 export const validationRules = invalidInputs('').map((input) => input.rule);
+
+// ---- the list's controls, by the accessible names users (and screen readers) get ----
+
+/** The checkbox of a todo: named by its title. */
+export const checkbox = (page: Page, title: string) =>
+  todoItem(page, title).getByRole('checkbox', { name: title, exact: true });
+export const editButton = (page: Page, title: string) =>
+  page.getByRole('button', { name: `Edit ${title}`, exact: true });
+export const deleteButton = (page: Page, title: string) =>
+  page.getByRole('button', { name: `Delete ${title}`, exact: true });
+/** The inline edit form of a todo. */
+export const editForm = (page: Page, title: string) =>
+  page.getByRole('form', { name: `Edit “${title}”`, exact: true });
+export const markAllButton = (page: Page) => page.getByRole('button', { name: /^Mark all as (not )?done$/ });
+export const clearCompletedButton = (page: Page) => page.getByRole('button', { name: 'Clear completed', exact: true });
+export const filterLink = (page: Page, name: 'All' | 'Active' | 'Completed') =>
+  page.getByRole('navigation', { name: 'Filter todos' }).getByRole('link', { name, exact: true });
+/** "N items left": the status text with the count. */
+export const itemsLeft = (page: Page) => page.getByRole('status').filter({ hasText: /items? left$/ });
+/** The live region that announces what just happened. */
+export const announcement = (page: Page) => page.getByRole('status').filter({ hasNotText: /items? left$/ });
+export const pager = (page: Page) => page.getByRole('navigation', { name: 'Pages' });
+
+/** The count of active todos the page shows. */
+export async function activeCount(page: Page): Promise<number> {
+  const text = await itemsLeft(page).innerText();
+  return Number(text.split(' ')[0]);
+}
+
+/** Creates todos through the API (the page's cookie jar, so reads see them at once). */
+export async function createTodos(page: Page, titles: string[]) {
+  for (const title of titles) {
+    const response = await page.request.post('/api/create_todo', { form: { title, text: '' } });
+    expect(response.status()).toBe(200);
+  }
+}
+
+/** Fails the test on any axe-core violation (WCAG 2.x A and AA rules, best practices). */
+export async function expectNoAxeViolations(page: Page, state: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const violations = results.violations.map(
+    (violation) => `${violation.id} (${violation.impact}): ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+  );
+  expect(violations, `axe violations on ${state}`).toEqual([]);
+}

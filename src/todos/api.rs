@@ -5,56 +5,173 @@
 //! Endpoints are named explicitly so their URLs stay the same across builds: during a
 //! rolling deploy, pages served by the old version keep posting to the new one.
 
-use super::{error::TodoError, model::Todo};
+use super::{
+    error::TodoError,
+    listing::{Filter, TodoPage},
+    model::Todo,
+};
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use {
-    super::{error::SubmittedTodo, model::NewTodo, repo},
-    crate::{read_your_writes, startup::AppState},
+    super::{
+        error::SubmittedTodo,
+        listing::ListQuery,
+        model::TodoInput,
+        repo::{self, Change},
+    },
+    crate::{db::Database, form_posts, read_your_writes, startup::AppState},
 };
 
 /// Stores a new todo on the primary and returns it as stored.
 #[server(prefix = "/api", endpoint = "create_todo")]
 pub async fn create_todo(title: String, text: String) -> Result<Todo, TodoError> {
     let result = async {
-        let new_todo = NewTodo::parse(&title, &text).map_err(|errors| TodoError::Invalid {
-            errors,
-            submitted: SubmittedTodo::new(&title, &text),
-        })?;
+        let input = parse_input(&title, &text)?;
         let db = AppState::from_context()?.db;
-        let todo = repo::insert(db.primary(), &new_todo).await?;
+        let todo = repo::insert(db.primary(), &input).await?;
         metrics::counter!(crate::metrics::TODOS_CREATED).increment(1);
-
-        // The todo is stored: from here on nothing may turn this into an error, or the
-        // user would retry and store it twice.
-        match db.wal_position_after_write().await {
-            Ok(lsn) => read_your_writes::remember_write(lsn),
-            Err(error) => tracing::warn!(
-                %error,
-                "todo stored, but its WAL position is unknown; the next read may miss it"
-            ),
-        }
+        after_write(&db).await;
+        // Without JavaScript: back to the first page of the list, where the new todo is.
+        form_posts::redirect_back_to_list_without(&["after", "before", "edit"]);
         Ok(todo)
     }
     .await;
     finish("create_todo", result)
 }
 
-/// All todos, newest first, read from where this client's own writes are visible.
+/// One page of the list (`after` / `before`: see `ListQuery`), read from where this
+/// client's own writes are visible.
 #[server(prefix = "/api", endpoint = "list_todos")]
-pub async fn list_todos() -> Result<Vec<Todo>, TodoError> {
+pub async fn list_todos(
+    #[server(default)] filter: Filter,
+    after: Option<i64>,
+    before: Option<i64>,
+) -> Result<TodoPage, TodoError> {
     let result = async {
+        let query = ListQuery {
+            filter,
+            cursor: ListQuery::cursor(after, before)?,
+        };
         let db = AppState::from_context()?.db;
         let last_write = read_your_writes::last_write();
-        let todos = db
-            .read(last_write, |pool| async move {
-                repo::list_newest_first(&pool).await
-            })
+        let page = db
+            .read(
+                last_write,
+                |pool| async move { repo::page(&pool, query).await },
+            )
             .await?;
-        Ok(todos)
+        Ok(page)
     }
     .await;
     finish("list_todos", result)
+}
+
+/// Marks a todo done or not done. It sets the state rather than flipping it, so a
+/// repeated or crossed request (two tabs) leaves the todo in the state last asked for.
+#[server(prefix = "/api", endpoint = "set_todo_completed")]
+pub async fn set_todo_completed(id: i64, completed: bool) -> Result<Todo, TodoError> {
+    let result = async {
+        let db = AppState::from_context()?.db;
+        let todo = made(repo::set_completed(db.primary(), id, completed).await?)?;
+        after_write(&db).await;
+        Ok(todo)
+    }
+    .await;
+    finish("set_todo_completed", result)
+}
+
+/// Replaces a todo's title and text, if nobody changed it since `version`.
+#[server(prefix = "/api", endpoint = "update_todo")]
+pub async fn update_todo(
+    id: i64,
+    version: i32,
+    title: String,
+    text: String,
+) -> Result<Todo, TodoError> {
+    let result = async {
+        let input = parse_input(&title, &text)?;
+        let db = AppState::from_context()?.db;
+        let todo = made(repo::update(db.primary(), id, version, &input).await?)?;
+        after_write(&db).await;
+        // Without JavaScript: back to the list, with the edit form closed.
+        form_posts::redirect_back_to_list_without(&["edit"]);
+        Ok(todo)
+    }
+    .await;
+    finish("update_todo", result)
+}
+
+/// Deletes a todo, if nobody changed it since `version`.
+#[server(prefix = "/api", endpoint = "delete_todo")]
+pub async fn delete_todo(id: i64, version: i32) -> Result<(), TodoError> {
+    let result = async {
+        let db = AppState::from_context()?.db;
+        made(repo::delete(db.primary(), id, version).await?)?;
+        after_write(&db).await;
+        Ok(())
+    }
+    .await;
+    finish("delete_todo", result)
+}
+
+/// Marks every todo done (or, with `completed=false`, not done); returns how many
+/// changed.
+#[server(prefix = "/api", endpoint = "set_all_completed")]
+pub async fn set_all_completed(completed: bool) -> Result<u64, TodoError> {
+    let result = async {
+        let db = AppState::from_context()?.db;
+        let changed = repo::set_all_completed(db.primary(), completed).await?;
+        after_write(&db).await;
+        Ok(changed)
+    }
+    .await;
+    finish("set_all_completed", result)
+}
+
+/// Deletes every completed todo; returns how many.
+#[server(prefix = "/api", endpoint = "clear_completed")]
+pub async fn clear_completed() -> Result<u64, TodoError> {
+    let result = async {
+        let db = AppState::from_context()?.db;
+        let deleted = repo::delete_completed(db.primary()).await?;
+        after_write(&db).await;
+        Ok(deleted)
+    }
+    .await;
+    finish("clear_completed", result)
+}
+
+/// Checks a title and text with the rules the browser applied too.
+#[cfg(feature = "ssr")]
+fn parse_input(title: &str, text: &str) -> Result<TodoInput, TodoError> {
+    TodoInput::parse(title, text).map_err(|errors| TodoError::Invalid {
+        errors,
+        submitted: SubmittedTodo::new(title, text),
+    })
+}
+
+/// The result of a change guarded by a version, as the client sees it.
+#[cfg(feature = "ssr")]
+fn made<T>(change: Change<T>) -> Result<T, TodoError> {
+    match change {
+        Change::Made(value) => Ok(value),
+        Change::Conflict => Err(TodoError::Conflict),
+        Change::NotFound => Err(TodoError::NotFound),
+    }
+}
+
+/// After a write on the primary: this client's next reads must see it (read-your-writes).
+/// The write is done: from here on nothing may turn the request into an error, or the
+/// user would retry something that already happened.
+#[cfg(feature = "ssr")]
+async fn after_write(db: &Database) {
+    match db.wal_position_after_write().await {
+        Ok(lsn) => read_your_writes::remember_write(lsn),
+        Err(error) => tracing::warn!(
+            %error,
+            "change stored, but its WAL position is unknown; the next read may miss it"
+        ),
+    }
 }
 
 /// Counts the call and, for an error, sets its HTTP status.

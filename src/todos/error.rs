@@ -23,6 +23,13 @@ pub enum TodoError {
     /// The request was not one our form sends: missing or malformed arguments (HTTP 400).
     #[error("The request was not understood. Please reload the page and try again.")]
     BadRequest,
+    /// The todo does not exist (any more): deleted here or elsewhere (HTTP 404).
+    #[error("This todo no longer exists: it was deleted, maybe in another tab.")]
+    NotFound,
+    /// The todo was changed since the page showed it, so the change was not made: it
+    /// would have overwritten the other change unseen (HTTP 409).
+    #[error("This todo was changed elsewhere, so your change was not saved. Reload the page to see the latest version.")]
+    Conflict,
     /// The database cannot take the request right now (HTTP 503).
     #[error("Can't save right now. Please try again in a moment.")]
     Unavailable,
@@ -59,6 +66,8 @@ impl TodoError {
         match self {
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict => StatusCode::CONFLICT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Network | Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -70,6 +79,8 @@ impl TodoError {
         match self {
             Self::Invalid { .. } => "invalid",
             Self::BadRequest => "bad_request",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
             Self::Unavailable => "unavailable",
             Self::Network => "network",
             Self::Internal => "internal",
@@ -82,19 +93,8 @@ impl TodoError {
     /// its URL), and a 4xx status would stop the browser following it.
     #[cfg(feature = "ssr")]
     pub fn set_response_status(&self) {
-        use http::{header::ACCEPT, request::Parts, Method};
-        use leptos::prelude::use_context;
-
-        let is_plain_form_post = use_context::<Parts>().is_some_and(|parts| {
-            parts.method == Method::POST
-                && parts
-                    .headers
-                    .get(ACCEPT)
-                    .and_then(|accept| accept.to_str().ok())
-                    .is_some_and(|accept| accept.contains("text/html"))
-        });
-        if !is_plain_form_post {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        if !crate::form_posts::is_plain_form_post() {
+            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
                 response.set_status(self.status());
             }
         }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod error;
+pub mod listing;
 pub mod model;
 #[cfg(feature = "ssr")]
 pub mod repo;

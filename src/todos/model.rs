@@ -17,6 +17,9 @@ pub struct Todo {
     pub title: String,
     pub text: String,
     pub created_at: DateTime<Utc>,
+    pub completed: bool,
+    /// Raised by every change; a change made against an older version is refused.
+    pub version: i32,
 }
 
 impl Todo {
@@ -32,15 +35,16 @@ impl Todo {
     }
 }
 
-/// A todo that passed validation: trimmed and within limits. `NewTodo::parse` is the only
-/// way to make one, so holding a `NewTodo` proves the input was checked.
+/// A title and text that passed validation, for a new todo or an edit: trimmed and
+/// within limits. `TodoInput::parse` is the only way to make one, so holding a
+/// `TodoInput` proves the input was checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewTodo {
+pub struct TodoInput {
     title: String,
     text: String,
 }
 
-impl NewTodo {
+impl TodoInput {
     /// Trims both fields and checks every rule, reporting all broken rules at once.
     pub fn parse(title: &str, text: &str) -> Result<Self, FieldErrors> {
         let title = title.trim();
@@ -115,19 +119,19 @@ mod tests {
 
     #[test]
     fn accepts_a_title_and_trims_both_fields() {
-        let todo = NewTodo::parse("  Buy milk \n", "\t2 litres  ").unwrap();
+        let todo = TodoInput::parse("  Buy milk \n", "\t2 litres  ").unwrap();
         assert_eq!(todo.title(), "Buy milk");
         assert_eq!(todo.text(), "2 litres");
     }
 
     #[test]
     fn text_is_optional() {
-        assert_eq!(NewTodo::parse("Call Bob", "").unwrap().text(), "");
+        assert_eq!(TodoInput::parse("Call Bob", "").unwrap().text(), "");
     }
 
     #[test]
     fn rejects_an_empty_title() {
-        let errors = NewTodo::parse("", "some text").unwrap_err();
+        let errors = TodoInput::parse("", "some text").unwrap_err();
         assert_eq!(errors.title.as_deref(), Some("Title can't be empty."));
         assert_eq!(errors.text, None);
     }
@@ -135,7 +139,7 @@ mod tests {
     #[test]
     fn rejects_a_whitespace_only_title_including_unicode_spaces() {
         for blank in [" ", "\t\n", "\u{3000}\u{a0} "] {
-            let errors = NewTodo::parse(blank, "").unwrap_err();
+            let errors = TodoInput::parse(blank, "").unwrap_err();
             assert!(errors.title.is_some(), "{blank:?} was accepted");
         }
     }
@@ -143,10 +147,10 @@ mod tests {
     #[test]
     fn title_limit_is_inclusive_and_counts_characters_not_bytes() {
         let at_limit = "é".repeat(TITLE_MAX_CHARS);
-        assert!(NewTodo::parse(&at_limit, "").is_ok());
+        assert!(TodoInput::parse(&at_limit, "").is_ok());
 
         let over = "é".repeat(TITLE_MAX_CHARS + 1);
-        let errors = NewTodo::parse(&over, "").unwrap_err();
+        let errors = TodoInput::parse(&over, "").unwrap_err();
         assert_eq!(
             errors.title.as_deref(),
             Some("Title must be at most 200 characters (it has 201).")
@@ -156,14 +160,14 @@ mod tests {
     #[test]
     fn limits_apply_after_trimming() {
         let padded = format!("  {}  ", "a".repeat(TITLE_MAX_CHARS));
-        assert!(NewTodo::parse(&padded, "").is_ok());
+        assert!(TodoInput::parse(&padded, "").is_ok());
         let padded_text = format!("\n{}\n", "b".repeat(TEXT_MAX_CHARS));
-        assert!(NewTodo::parse("t", &padded_text).is_ok());
+        assert!(TodoInput::parse("t", &padded_text).is_ok());
     }
 
     #[test]
     fn rejects_text_over_the_limit() {
-        let errors = NewTodo::parse("ok", &"x".repeat(TEXT_MAX_CHARS + 5)).unwrap_err();
+        let errors = TodoInput::parse("ok", &"x".repeat(TEXT_MAX_CHARS + 5)).unwrap_err();
         assert_eq!(errors.title, None);
         assert_eq!(
             errors.text.as_deref(),
@@ -173,7 +177,7 @@ mod tests {
 
     #[test]
     fn rejects_nul_characters_which_postgres_cannot_store() {
-        let errors = NewTodo::parse("a\0b", "c\0").unwrap_err();
+        let errors = TodoInput::parse("a\0b", "c\0").unwrap_err();
         assert_eq!(
             errors.title.as_deref(),
             Some("Title contains a NUL character, which can't be stored.")
@@ -186,7 +190,7 @@ mod tests {
 
     #[test]
     fn reports_every_broken_rule_at_once() {
-        let errors = NewTodo::parse(" ", &"x".repeat(TEXT_MAX_CHARS + 1)).unwrap_err();
+        let errors = TodoInput::parse(" ", &"x".repeat(TEXT_MAX_CHARS + 1)).unwrap_err();
         assert!(errors.title.is_some() && errors.text.is_some());
     }
 
@@ -199,6 +203,8 @@ mod tests {
             created_at: DateTime::parse_from_rfc3339("2026-03-05T07:08:09.123456Z")
                 .unwrap()
                 .with_timezone(&Utc),
+            completed: false,
+            version: 1,
         };
         assert_eq!(todo.created_at_iso(), "2026-03-05T07:08:09.123Z");
         assert_eq!(todo.created_at_display(), "5 Mar 2026, 07:08 UTC");

@@ -14,7 +14,11 @@ use std::{
     net::SocketAddr,
     time::{Duration, Instant},
 };
-use tasks::{config::Settings, startup::Application, todos::model::Todo};
+use tasks::{
+    config::Settings,
+    startup::Application,
+    todos::{listing::TodoPage, model::Todo},
+};
 
 pub struct TestApp {
     pub address: String,
@@ -250,12 +254,8 @@ impl TestApp {
         title: &str,
         text: &str,
     ) -> reqwest::Response {
-        client
-            .post(self.url("/api/create_todo"))
-            .form(&[("title", title), ("text", text)])
-            .send()
+        self.call(client, "create_todo", &[("title", title), ("text", text)])
             .await
-            .expect("create_todo request")
     }
 
     pub async fn create_ok(&self, title: &str, text: &str) -> Todo {
@@ -269,20 +269,37 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
-    /// Calls `list_todos` as the hydrated page does.
+    /// Calls `list_todos` for the first page of all todos, as the hydrated page does.
     pub async fn list_with(&self, client: &reqwest::Client) -> reqwest::Response {
-        client
-            .post(self.url("/api/list_todos"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send()
-            .await
-            .expect("list_todos request")
+        self.call(client, "list_todos", &[]).await
     }
 
+    /// The todos of the first page of all todos.
     pub async fn list(&self) -> Vec<Todo> {
-        let response = self.list_with(&self.client).await;
+        self.list_page(&[]).await.todos
+    }
+
+    /// A page of the list: `query` holds `filter`, `after` or `before`.
+    pub async fn list_page(&self, query: &[(&str, &str)]) -> TodoPage {
+        let response = self.call(&self.client, "list_todos", query).await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
+    }
+
+    /// Calls a server function as the hydrated page does: a form-encoded POST to
+    /// `/api/<function>`, answered with JSON.
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        function: &str,
+        args: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(&format!("/api/{function}")))
+            .form(args)
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("{function} request: {error}"))
     }
 
     /// The Prometheus text the metrics listener serves.

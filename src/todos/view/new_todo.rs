@@ -1,82 +1,18 @@
-//! The todo page: the form that creates todos and the list that shows them.
+//! The form that creates a todo.
 
-use super::{
-    api::{list_todos, CreateTodo},
+use super::{textarea_content, FieldError, PageContext, FIELD_CLASS};
+use crate::todos::{
+    api::CreateTodo,
     error::{SubmittedTodo, TodoError},
-    model::{FieldErrors, NewTodo, Todo},
+    model::{FieldErrors, TodoInput},
 };
 use leptos::{ev::SubmitEvent, html, prelude::*, server_fn::ServerFn};
-
-#[component]
-pub fn TodosPage() -> impl IntoView {
-    let create = ServerAction::<CreateTodo>::new();
-    // Refetched after every create; its server function routes the read so that the
-    // new todo is in it (read-your-writes).
-    let todos = Resource::new(move || create.version().get(), |_| list_todos());
-
-    view! {
-        <NewTodoForm create />
-        <section aria-labelledby="todos-heading" class="mt-10">
-            <h2 id="todos-heading" class="mb-4 text-xl font-semibold">
-                "Todos"
-            </h2>
-            <Transition fallback=|| view! { <p>"Loading todos…"</p> }>
-                {move || Suspend::new(async move {
-                    match todos.await {
-                        Ok(todos) => view! { <TodoList todos /> }.into_any(),
-                        Err(error) => view! { <ListError error /> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
-    }
-}
-
-#[component]
-fn TodoList(todos: Vec<Todo>) -> impl IntoView {
-    let empty = todos.is_empty().then(|| {
-        view! { <p class="text-slate-600">"No todos yet"</p> }
-    });
-    view! {
-        {empty}
-        <ul aria-labelledby="todos-heading" class="space-y-3">
-            {todos.into_iter().map(|todo| view! { <TodoItem todo /> }).collect_view()}
-        </ul>
-    }
-}
-
-#[component]
-fn TodoItem(todo: Todo) -> impl IntoView {
-    let datetime = todo.created_at_iso();
-    let when = todo.created_at_display();
-    let text = (!todo.text.is_empty()).then(|| {
-        view! { <p class="mt-1 whitespace-pre-wrap break-words text-slate-700">{todo.text}</p> }
-    });
-    view! {
-        <li class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
-            <h3 class="break-words font-semibold">{todo.title}</h3>
-            {text}
-            <time class="mt-2 block text-sm text-slate-500" datetime=datetime>
-                {when}
-            </time>
-        </li>
-    }
-}
-
-#[component]
-fn ListError(error: TodoError) -> impl IntoView {
-    let message = match error {
-        TodoError::Network => error.to_string(),
-        _ => "Couldn't load your todos. Please reload the page.".to_owned(),
-    };
-    view! { <p role="alert" class="text-red-700">{message}</p> }
-}
 
 /// The create form. It is a real `<form>` posting to the server function, so it works
 /// without JavaScript; once hydrated, submitting is checked in the browser with the
 /// server's own rules and sent without a page load.
 #[component]
-fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
+pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
     // The server's last verdict on invalid input. Without JavaScript it arrives through
     // the URL of the redirect back to this page, together with what was typed.
     let rejected = move || match create.value().get() {
@@ -106,7 +42,7 @@ fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
     // taken over, so tests can tell it from one that is merely server-rendered.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let announcement = RwSignal::new(String::new());
+    let context = expect_context::<PageContext>();
 
     // Stored: start a fresh form.
     Effect::new(move |_| {
@@ -114,7 +50,7 @@ fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
             title.set(String::new());
             text.set(String::new());
             browser_errors.set(None);
-            announcement.set(format!("Added “{}”.", todo.title));
+            context.announce(format!("Added “{}”.", todo.title));
         }
     });
 
@@ -126,10 +62,9 @@ fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
             return;
         }
         let (title_value, text_value) = (title.get_untracked(), text.get_untracked());
-        match NewTodo::parse(&title_value, &text_value) {
+        match TodoInput::parse(&title_value, &text_value) {
             Ok(_) => {
                 browser_errors.set(None);
-                announcement.set(String::new());
                 create.dispatch(CreateTodo {
                     title: title_value,
                     text: text_value,
@@ -151,7 +86,7 @@ fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
     // While errors show, re-check on every keystroke so each goes away once fixed.
     let recheck = move || {
         if !errors.with_untracked(FieldErrors::is_empty) {
-            let found = NewTodo::parse(&title.get_untracked(), &text.get_untracked())
+            let found = TodoInput::parse(&title.get_untracked(), &text.get_untracked())
                 .err()
                 .unwrap_or_default();
             browser_errors.set(Some(found));
@@ -195,7 +130,7 @@ fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
                     node_ref=title_input
                     class=FIELD_CLASS
                 />
-                <FieldError id="new-todo-title-error" message=title_error />
+                <FieldError id="new-todo-title-error".to_owned() message=title_error />
             </div>
             <div>
                 <label for="new-todo-text" class="block font-medium">
@@ -219,7 +154,7 @@ fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
                 >
                     {textarea_content(untrack(move || text.get()))}
                 </textarea>
-                <FieldError id="new-todo-text-error" message=text_error />
+                <FieldError id="new-todo-text-error".to_owned() message=text_error />
             </div>
             {move || {
                 failure()
@@ -244,40 +179,6 @@ fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
                     ></span>
                 </Show>
             </button>
-            <p role="status" class="sr-only">
-                {move || announcement.get()}
-            </p>
         </form>
-    }
-}
-
-/// The initial content of a `<textarea>`. Leptos writes a textarea's children into the
-/// server's HTML without escaping them (tachys 0.2 marks the element as raw text), so
-/// typed input such as `</textarea><script>` would become markup: escape it here. In the
-/// browser the text is set as a DOM value, which needs no escaping.
-fn textarea_content(text: String) -> String {
-    if cfg!(feature = "ssr") {
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    } else {
-        text
-    }
-}
-
-const FIELD_CLASS: &str = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 \
-    focus:border-indigo-600 focus:outline-none focus:ring-2 focus:ring-indigo-600 \
-    aria-[invalid=true]:border-red-600";
-
-#[component]
-fn FieldError(id: &'static str, message: Signal<Option<String>>) -> impl IntoView {
-    move || {
-        message.get().map(|message| {
-            view! {
-                <p id=id class="mt-1 text-sm text-red-700">
-                    {message}
-                </p>
-            }
-        })
     }
 }

@@ -1,0 +1,508 @@
+//! One todo of the list: its checkbox, Edit and Delete, and the inline edit form.
+
+use super::{
+    focus_element, focus_list_heading, list::ListState, textarea_content, FieldError, PageContext,
+    BUTTON_CLASS, FIELD_CLASS,
+};
+use crate::todos::{
+    api::{delete_todo, set_todo_completed, update_todo, DeleteTodo, SetTodoCompleted, UpdateTodo},
+    error::TodoError,
+    model::{FieldErrors, Todo, TodoInput},
+};
+use leptos::{
+    ev::{FocusEvent, KeyboardEvent, MouseEvent, SubmitEvent},
+    html,
+    prelude::*,
+    server_fn::ServerFn,
+    wasm_bindgen::JsCast,
+    web_sys,
+};
+
+/// A todo as the page shows it, changed at once by the user's actions.
+#[derive(Clone, Copy)]
+struct ItemState {
+    id: i64,
+    title: RwSignal<String>,
+    text: RwSignal<String>,
+    completed: RwSignal<bool>,
+    version: RwSignal<i32>,
+    /// Deleted on the page, the server not yet asked or answered.
+    removed: RwSignal<bool>,
+    /// A change of this todo is on its way; further ones wait for it.
+    pending: RwSignal<bool>,
+    /// Why the last change was refused.
+    error: RwSignal<Option<String>>,
+    editing: RwSignal<bool>,
+    draft_title: RwSignal<String>,
+    draft_text: RwSignal<String>,
+    draft_errors: RwSignal<FieldErrors>,
+}
+
+impl ItemState {
+    /// The id of one of this todo's elements.
+    fn element_id(self, part: &str) -> String {
+        format!("todo-{}-{part}", self.id)
+    }
+}
+
+#[component]
+pub(super) fn TodoItem(todo: Todo) -> impl IntoView {
+    let context = expect_context::<PageContext>();
+    let list = expect_context::<ListState>();
+    // Opened without JavaScript through `?edit=<id>`. An invalid edit posted that way
+    // comes back with what was typed and why it was refused.
+    let opened_by_url = context.edit_param.get_untracked() == Some(todo.id);
+    let rejected = match context.posted_update.value().get_untracked() {
+        Some(Err(TodoError::Invalid { errors, submitted })) if opened_by_url => {
+            Some((errors, submitted))
+        }
+        _ => None,
+    };
+    let (draft_title, draft_text, draft_errors) = match rejected {
+        Some((errors, submitted)) => (submitted.title, submitted.text, errors),
+        None => (
+            todo.title.clone(),
+            todo.text.clone(),
+            FieldErrors::default(),
+        ),
+    };
+    let item = ItemState {
+        id: todo.id,
+        title: RwSignal::new(todo.title.clone()),
+        text: RwSignal::new(todo.text.clone()),
+        completed: RwSignal::new(todo.completed),
+        version: RwSignal::new(todo.version),
+        removed: RwSignal::new(false),
+        pending: RwSignal::new(false),
+        error: RwSignal::new(None),
+        editing: RwSignal::new(opened_by_url),
+        draft_title: RwSignal::new(draft_title),
+        draft_text: RwSignal::new(draft_text),
+        draft_errors: RwSignal::new(draft_errors),
+    };
+    let created_iso = todo.created_at_iso();
+    let created_display = todo.created_at_display();
+    let shown = move || !item.removed.get() && list.shows(item.completed.get());
+
+    view! {
+        <li
+            id=format!("todo-{}", todo.id)
+            hidden=move || !shown()
+            aria-busy=move || item.pending.get().to_string()
+            class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm"
+        >
+            <Show
+                when=move || item.editing.get()
+                fallback=move || {
+                    view! {
+                        <ItemView
+                            item
+                            created_iso=created_iso.clone()
+                            created_display=created_display.clone()
+                        />
+                    }
+                }
+            >
+                <EditForm item />
+            </Show>
+            {move || {
+                item.error
+                    .get()
+                    .map(|message| {
+                        view! {
+                            <p role="alert" class="mt-2 text-sm text-red-700">
+                                {message}
+                                " "
+                                <a
+                                    class="font-semibold underline"
+                                    href=context.current_query().href()
+                                >
+                                    "Reload"
+                                </a>
+                            </p>
+                        }
+                    })
+            }}
+        </li>
+    }
+}
+
+/// The todo as shown: checkbox, title, text, time, Edit and Delete.
+#[component]
+fn ItemView(item: ItemState, created_iso: String, created_display: String) -> impl IntoView {
+    let context = expect_context::<PageContext>();
+    let list = expect_context::<ListState>();
+    let id = item.id;
+    let completed = move || list.shown_completed(item.completed.get());
+
+    let on_toggle = move |event: SubmitEvent| {
+        event.prevent_default();
+        if item.pending.get_untracked() {
+            return;
+        }
+        let was = untrack(completed);
+        let now = !was;
+        if !list.filter.shows(now) {
+            // It leaves this view: focus must not leave with it.
+            focus_list_heading();
+        }
+        let counts_before = list.counts.get_untracked();
+        item.completed.set(now);
+        list.counts
+            .update(|counts| *counts = counts.with_one_marked(now));
+        item.error.set(None);
+        let title = item.title.get_untracked();
+        let state_word = if now { "done" } else { "not done" };
+        context.send_change(
+            set_todo_completed(id, now),
+            item.pending,
+            move |todo: Todo| {
+                item.version.try_set(todo.version);
+                format!("Marked “{}” as {state_word}.", todo.title)
+            },
+            move |refused| {
+                item.completed.try_set(was);
+                list.counts.try_set(counts_before);
+                item.error.try_set(Some(format!(
+                    "Couldn't mark “{title}” as {state_word}: {refused}"
+                )));
+            },
+        );
+    };
+
+    let on_edit = move |event: SubmitEvent| {
+        event.prevent_default();
+        if item.pending.get_untracked() {
+            return;
+        }
+        item.draft_title.set(item.title.get_untracked());
+        item.draft_text.set(item.text.get_untracked());
+        item.draft_errors.set(FieldErrors::default());
+        item.error.set(None);
+        item.editing.set(true);
+        request_animation_frame(move || {
+            focus_element(&item.element_id("edit-title"));
+        });
+    };
+
+    let on_delete = move |event: SubmitEvent| {
+        event.prevent_default();
+        if item.pending.get_untracked() {
+            return;
+        }
+        let counts_before = list.counts.get_untracked();
+        // The todo goes away with its Delete button: focus must not go with it.
+        focus_list_heading();
+        item.removed.set(true);
+        list.counts
+            .update(|counts| *counts = counts.without_one(untrack(completed)));
+        item.error.set(None);
+        let title = item.title.get_untracked();
+        let deleted = format!("Deleted “{title}”.");
+        context.send_change(
+            delete_todo(id, item.version.get_untracked()),
+            item.pending,
+            move |()| deleted,
+            move |refused| {
+                if refused == TodoError::NotFound {
+                    // Deleted elsewhere already: what the user wanted is done.
+                    context.announce(format!("“{title}” was already deleted."));
+                    context.reload_keeping_focus();
+                    return;
+                }
+                item.removed.try_set(false);
+                list.counts.try_set(counts_before);
+                item.error
+                    .try_set(Some(format!("Couldn't delete “{title}”: {refused}")));
+            },
+        );
+    };
+
+    let title_id = item.element_id("title");
+    let text = move || {
+        item.text.with(|text| !text.is_empty()).then(|| {
+            view! {
+                <p class="mt-1 whitespace-pre-wrap break-words text-slate-700">
+                    {move || item.text.get()}
+                </p>
+            }
+        })
+    };
+    // The Edit form only opens the edit form: a GET of this very page with `edit=<id>`,
+    // so without JavaScript the server renders it open.
+    let this_page = context.current_query().url_params();
+    view! {
+        <div class="flex items-start gap-3">
+            <form method="post" action=SetTodoCompleted::PATH on:submit=on_toggle class="shrink-0">
+                <input type="hidden" name="id" value=id />
+                <input type="hidden" name="completed" value=move || (!completed()).to_string() />
+                // A submit button in the role of a checkbox: it works as a form without
+                // JavaScript, and is named by the todo's title.
+                <button
+                    type="submit"
+                    role="checkbox"
+                    id=item.element_id("toggle")
+                    aria-checked=move || completed().to_string()
+                    aria-labelledby=title_id.clone()
+                    class="mt-0.5 flex size-6 items-center justify-center rounded-md border-2 border-slate-500 bg-white text-white hover:border-indigo-700 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-700 aria-checked:border-indigo-700 aria-checked:bg-indigo-700"
+                >
+                    <svg aria-hidden="true" viewBox="0 0 16 16" class="size-4" class:invisible=move || !completed()>
+                        <path d="M3 8.5l3 3 7-7" fill="none" stroke="currentColor" stroke-width="2.5" />
+                    </svg>
+                </button>
+            </form>
+            <div class="min-w-0 flex-1">
+                <h3
+                    id=title_id
+                    class="break-words font-semibold"
+                    class:line-through=completed
+                    class:text-slate-500=completed
+                >
+                    {move || item.title.get()}
+                </h3>
+                {text}
+                <time class="mt-2 block text-sm text-slate-600" datetime=created_iso>
+                    {created_display}
+                </time>
+            </div>
+            <div class="flex shrink-0 gap-2">
+                <form method="get" action="/" on:submit=on_edit>
+                    {this_page
+                        .into_iter()
+                        .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
+                        .collect_view()}
+                    <input type="hidden" name="edit" value=id />
+                    <button
+                        type="submit"
+                        id=item.element_id("edit")
+                        aria-labelledby=format!("{} {}", item.element_id("edit"), item.element_id("title"))
+                        class=format!("{BUTTON_CLASS} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100")
+                    >
+                        "Edit"
+                    </button>
+                </form>
+                <form method="post" action=DeleteTodo::PATH on:submit=on_delete>
+                    <input type="hidden" name="id" value=id />
+                    <input type="hidden" name="version" value=move || item.version.get() />
+                    <button
+                        type="submit"
+                        id=item.element_id("delete")
+                        aria-labelledby=format!("{} {}", item.element_id("delete"), item.element_id("title"))
+                        class=format!("{BUTTON_CLASS} border border-red-300 bg-white text-red-800 hover:bg-red-50")
+                    >
+                        "Delete"
+                    </button>
+                </form>
+            </div>
+        </div>
+    }
+}
+
+/// The inline edit form. Enter (in the title) or leaving the form saves, Escape
+/// cancels; an empty title is refused like when creating, never a silent delete.
+#[component]
+fn EditForm(item: ItemState) -> impl IntoView {
+    let context = expect_context::<PageContext>();
+    let id = item.id;
+    let form = NodeRef::<html::Form>::new();
+
+    // Back to showing the todo, and `?edit=` out of the URL so a reload does not open
+    // the form again. `restore_focus`: to the Edit button, unless the user moved focus
+    // elsewhere themselves.
+    let close = move |restore_focus: bool| {
+        item.editing.set(false);
+        item.draft_errors.set(FieldErrors::default());
+        if context.edit_param.get_untracked() == Some(id) {
+            context.leave_edit_url.run(());
+        }
+        if restore_focus {
+            request_animation_frame(move || {
+                focus_element(&item.element_id("edit"));
+            });
+        }
+    };
+
+    let save = move |restore_focus: bool| {
+        if !item.editing.get_untracked() || item.pending.get_untracked() {
+            return;
+        }
+        let (title, text) = (
+            item.draft_title.get_untracked(),
+            item.draft_text.get_untracked(),
+        );
+        let input = match TodoInput::parse(&title, &text) {
+            Ok(input) => input,
+            Err(errors) => {
+                let field = if errors.title.is_some() {
+                    "edit-title"
+                } else {
+                    "edit-text"
+                };
+                item.draft_errors.set(errors);
+                focus_element(&item.element_id(field));
+                return;
+            }
+        };
+        let (old_title, old_text) = (item.title.get_untracked(), item.text.get_untracked());
+        close(restore_focus);
+        if input.title() == old_title && input.text() == old_text {
+            return;
+        }
+        item.title.set(input.title().to_owned());
+        item.text.set(input.text().to_owned());
+        item.error.set(None);
+        context.send_change(
+            update_todo(
+                id,
+                item.version.get_untracked(),
+                title.clone(),
+                text.clone(),
+            ),
+            item.pending,
+            move |todo: Todo| {
+                item.version.try_set(todo.version);
+                format!("Saved “{}”.", todo.title)
+            },
+            move |refused| {
+                // Undo, and open the form again with what was typed: an edit the server
+                // refused (changed elsewhere, unreachable) is never silently dropped.
+                item.title.try_set(old_title.clone());
+                item.text.try_set(old_text);
+                item.draft_title.try_set(title);
+                item.draft_text.try_set(text);
+                if let TodoError::Invalid { errors, .. } = &refused {
+                    item.draft_errors.try_set(errors.clone());
+                }
+                item.error
+                    .try_set(Some(format!("Couldn't save “{old_title}”: {refused}")));
+                item.editing.try_set(true);
+            },
+        );
+    };
+
+    let on_submit = move |event: SubmitEvent| {
+        event.prevent_default();
+        save(true);
+    };
+    let on_keydown = move |event: KeyboardEvent| {
+        if event.key() == "Escape" {
+            event.prevent_default();
+            close(true);
+        }
+    };
+    // Leaving the form (Tab out, a click elsewhere) saves; moving within it does not.
+    let on_focusout = move |event: FocusEvent| {
+        let next = event
+            .related_target()
+            .and_then(|target| target.dyn_into::<web_sys::Node>().ok());
+        let stays_inside = form
+            .get_untracked()
+            .is_some_and(|form| next.is_some_and(|next| form.contains(Some(&next))));
+        if !stays_inside {
+            save(false);
+        }
+    };
+    let on_cancel = move |event: MouseEvent| {
+        event.prevent_default();
+        close(true);
+    };
+
+    // While errors show, re-check on every keystroke so each goes away once fixed.
+    let recheck = move || {
+        if !item.draft_errors.with_untracked(FieldErrors::is_empty) {
+            let found = TodoInput::parse(
+                &item.draft_title.get_untracked(),
+                &item.draft_text.get_untracked(),
+            )
+            .err()
+            .unwrap_or_default();
+            item.draft_errors.set(found);
+        }
+    };
+    let title_error = Signal::derive(move || item.draft_errors.with(|e| e.title.clone()));
+    let text_error = Signal::derive(move || item.draft_errors.with(|e| e.text.clone()));
+    let (title_id, text_id) = (item.element_id("edit-title"), item.element_id("edit-text"));
+    let (title_error_id, text_error_id) = (format!("{title_id}-error"), format!("{text_id}-error"));
+
+    view! {
+        <form
+            method="post"
+            action=UpdateTodo::PATH
+            node_ref=form
+            aria-label=move || format!("Edit “{}”", item.title.get())
+            novalidate
+            on:submit=on_submit
+            on:keydown=on_keydown
+            on:focusout=on_focusout
+            class="space-y-3"
+        >
+            <input type="hidden" name="id" value=id />
+            <input type="hidden" name="version" value=move || item.version.get() />
+            <div>
+                <label for=title_id.clone() class="block text-sm font-medium">
+                    "Title"
+                </label>
+                <input
+                    id=title_id
+                    name="title"
+                    type="text"
+                    autocomplete="off"
+                    autofocus
+                    aria-required="true"
+                    aria-invalid=move || title_error.with(Option::is_some).to_string()
+                    aria-describedby={
+                        let id = title_error_id.clone();
+                        move || title_error.with(Option::is_some).then(|| id.clone())
+                    }
+                    value=untrack(move || item.draft_title.get())
+                    prop:value=move || item.draft_title.get()
+                    on:input:target=move |event| {
+                        item.draft_title.set(event.target().value());
+                        recheck();
+                    }
+                    class=FIELD_CLASS
+                />
+                <FieldError id=title_error_id message=title_error />
+            </div>
+            <div>
+                <label for=text_id.clone() class="block text-sm font-medium">
+                    "Text"
+                </label>
+                <textarea
+                    id=text_id
+                    name="text"
+                    rows="3"
+                    aria-invalid=move || text_error.with(Option::is_some).to_string()
+                    aria-describedby={
+                        let id = text_error_id.clone();
+                        move || text_error.with(Option::is_some).then(|| id.clone())
+                    }
+                    prop:value=move || item.draft_text.get()
+                    on:input:target=move |event| {
+                        item.draft_text.set(event.target().value());
+                        recheck();
+                    }
+                    class=FIELD_CLASS
+                >
+                    {textarea_content(untrack(move || item.draft_text.get()))}
+                </textarea>
+                <FieldError id=text_error_id message=text_error />
+            </div>
+            <div class="flex gap-2">
+                <button
+                    type="submit"
+                    class=format!("{BUTTON_CLASS} bg-indigo-700 text-white hover:bg-indigo-800")
+                >
+                    "Save"
+                </button>
+                <a
+                    href=context.current_query().href()
+                    on:click=on_cancel
+                    class=format!("{BUTTON_CLASS} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100")
+                >
+                    "Cancel"
+                </a>
+            </div>
+        </form>
+    }
+}
