@@ -12,7 +12,8 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   workers: 2,
-  reporter: [['list']],
+  // The JSON report is how scripts/test.sh knows the tests ran and passed.
+  reporter: [['list'], ['json', { outputFile: './test-results/report.json' }]],
   outputDir: './test-results',
   use: {
     baseURL,

@@ -84,6 +84,20 @@ export DATABASE_REPLICA_URL=${DATABASE_REPLICA_URL%/*}/$e2e_db
 export LEPTOS_SITE_ADDR=${E2E_SITE_ADDR:-127.0.0.1:3100}
 export METRICS_ADDR=${E2E_METRICS_ADDR:-127.0.0.1:0}
 export RUST_LOG=${RUST_LOG:-warn}
+# `cargo leptos end-to-end` exits 0 when the build fails (cargo-leptos 0.3.11) and when
+# it is interrupted: build on its own first, where a failure does stop this script, and
+# afterwards demand Playwright's own report of passed tests.
+report=end2end/test-results/report.json
+rm -f "$report"
+cargo leptos build --release
 cargo leptos end-to-end --release
+node -e '
+  const fs = require("fs");
+  const path = process.argv[1];
+  if (!fs.existsSync(path)) { console.error(`no Playwright report at ${path}: the end-to-end tests did not run`); process.exit(1); }
+  const { expected, unexpected, flaky, skipped } = JSON.parse(fs.readFileSync(path, "utf8")).stats;
+  console.log(`Playwright: ${expected} passed, ${unexpected} failed, ${flaky} flaky, ${skipped} skipped`);
+  if (expected === 0 || unexpected > 0 || flaky > 0) process.exit(1);
+' "$report"
 
 step "all checks and tests passed"

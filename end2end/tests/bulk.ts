@@ -53,6 +53,26 @@ export function defineBulkTests({ hydrated }: { hydrated: boolean }) {
     await expect(markAllButton(page)).toHaveText('Mark all as done');
   });
 
+  test('the count says how many todos are left, in words that fit the number', async ({ page }) => {
+    await open(page);
+    if ((await markAllButton(page).innerText()) === 'Mark all as done') {
+      await act(page, () => markAllButton(page).click());
+    }
+    await expect(itemsLeft(page)).toHaveText('0 items left');
+    const [first, second] = [uniqueTitle('Count one'), uniqueTitle('Count two')];
+    await createTodos(page, [first, second]);
+    await open(page);
+    await expect(itemsLeft(page)).toHaveText('2 items left');
+    await act(page, () => checkbox(page, first).click());
+    await expect(itemsLeft(page)).toHaveText('1 item left');
+    await act(page, () => checkbox(page, second).click());
+    await expect(itemsLeft(page)).toHaveText('0 items left');
+    await act(page, () => checkbox(page, second).click());
+    await expect(itemsLeft(page)).toHaveText('1 item left');
+    await page.reload();
+    await expect(itemsLeft(page)).toHaveText('1 item left');
+  });
+
   test('clear completed deletes the completed todos and only those', async ({ page }) => {
     const [done1, done2, active] = ['Clear one', 'Clear two', 'Stay'].map(uniqueTitle);
     await createTodos(page, [active, done1, done2]);

@@ -3,18 +3,31 @@ import { test as base, expect, type Locator, type Page } from '@playwright/test'
 
 export { expect };
 
-/** A page that fails the test on any uncaught error or console error. */
+/**
+ * A page that fails the test on any uncaught error or console error. The browser logs
+ * an error for every 4xx/5xx response; a test that provokes one on purpose says which
+ * statuses it expects with `expectHttpErrors(...)`.
+ */
 export const test = base.extend<{ page: Page }>({
-  page: async ({ page }, use) => {
+  page: async ({ page }, use, testInfo) => {
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+      if (message.type() !== 'error') return;
+      const expected = testInfo.annotations
+        .filter((annotation) => annotation.type === 'expected-http-error')
+        .some((annotation) => message.text() === `Failed to load resource: the server responded with a status of ${annotation.description}`);
+      if (!expected) problems.push(`console error: ${message.text()}`);
     });
     await use(page);
     expect(problems, 'errors in the browser').toEqual([]);
   },
 });
+
+/** Statuses (e.g. '409 (Conflict)') this test provokes on purpose, so the browser's log of them is no failure. */
+export function expectHttpErrors(...statuses: string[]) {
+  for (const status of statuses) test.info().annotations.push({ type: 'expected-http-error', description: status });
+}
 
 /** A title no other test (or earlier run) uses, so tests can share one database. */
 export function uniqueTitle(label: string): string {
@@ -115,6 +128,27 @@ export async function createTodos(page: Page, titles: string[]) {
 
 /** Fails the test on any axe-core violation (WCAG 2.x A and AA rules, best practices). */
 export async function expectNoAxeViolations(page: Page, state: string) {
+  if (test.info().project.use.javaScriptEnabled !== false) {
+    await expectNoViolationsIn(page, state);
+    return;
+  }
+  // axe runs as a script in the page, which a page without JavaScript cannot do: check
+  // the same server-rendered page (same URL, same cookies) where scripts run, but with
+  // the app's own script and WebAssembly blocked, so it stays as the server sent it.
+  // (Contexts made in a test take the project's options unless told otherwise.)
+  const context = await page.context().browser()!.newContext({ javaScriptEnabled: true });
+  try {
+    await context.addCookies(await page.context().cookies());
+    const serverRendered = await context.newPage();
+    await serverRendered.route(/\/pkg\/[^/]+\.(js|wasm)$/, (route) => route.abort());
+    await serverRendered.goto(page.url());
+    await expectNoViolationsIn(serverRendered, `${state} (server-rendered, scripts blocked)`);
+  } finally {
+    await context.close();
+  }
+}
+
+async function expectNoViolationsIn(page: Page, state: string) {
   const results = await new AxeBuilder({ page }).analyze();
   const violations = results.violations.map(
     (violation) => `${violation.id} (${violation.impact}): ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,

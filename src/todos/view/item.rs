@@ -18,6 +18,10 @@ use leptos::{
     web_sys,
 };
 
+// Each component below returns an `AnyView`: erasing the view types at these seams
+// keeps the nested types small enough for the compiler (the optimised browser build
+// otherwise exceeds its query depth limit) and the generated code smaller.
+
 /// A todo as the page shows it, changed at once by the user's actions.
 #[derive(Clone, Copy)]
 struct ItemState {
@@ -125,6 +129,7 @@ pub(super) fn TodoItem(todo: Todo) -> impl IntoView {
             }}
         </li>
     }
+    .into_any()
 }
 
 /// The todo as shown: checkbox, title, text, time, Edit and Delete.
@@ -296,6 +301,7 @@ fn ItemView(item: ItemState, created_iso: String, created_display: String) -> im
             </div>
         </div>
     }
+    .into_any()
 }
 
 /// The inline edit form. Enter (in the title) or leaving the form saves, Escape
@@ -391,12 +397,19 @@ fn EditForm(item: ItemState) -> impl IntoView {
         }
     };
     // Leaving the form (Tab out, a click elsewhere) saves; moving within it does not.
+    // Chrome also reports focus leaving when the form itself is taken out of the page
+    // (closed, or the list drawn anew): by then this component and its signals may be
+    // gone, so nothing here may assume they still exist.
     let on_focusout = move |event: FocusEvent| {
+        if !item.editing.try_get_untracked().unwrap_or(false) {
+            return;
+        }
         let next = event
             .related_target()
             .and_then(|target| target.dyn_into::<web_sys::Node>().ok());
         let stays_inside = form
-            .get_untracked()
+            .try_get_untracked()
+            .flatten()
             .is_some_and(|form| next.is_some_and(|next| form.contains(Some(&next))));
         if !stays_inside {
             save(false);
@@ -505,4 +518,5 @@ fn EditForm(item: ItemState) -> impl IntoView {
             </div>
         </form>
     }
+    .into_any()
 }

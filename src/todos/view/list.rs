@@ -57,11 +57,14 @@ pub(super) fn TodoList(page: TodoPage) -> impl IntoView {
 
     // The list was drawn anew after a change. If the control that had focus went with
     // the old list, focus its successor (same id) or, if it left this view, the heading.
+    // The effect runs once this list exists, the frame after it replaced the old one.
     Effect::new(move |_| {
         if let Some(Some(id)) = context.focus_after_reload.try_update_value(Option::take) {
-            if focus_is_lost() && !focus_element(&id) {
-                focus_list_heading();
-            }
+            request_animation_frame(move || {
+                if focus_is_lost() && !focus_element(&id) {
+                    focus_list_heading();
+                }
+            });
         }
     });
 
@@ -82,6 +85,7 @@ pub(super) fn TodoList(page: TodoPage) -> impl IntoView {
         </ul>
         <Pager newer=page.newer older=page.older />
     }
+    .into_any()
 }
 
 /// All / Active / Completed: plain links, so a view can be reloaded and shared.
@@ -226,6 +230,7 @@ fn BulkControls() -> impl IntoView {
                 })
         }}
     }
+    .into_any()
 }
 
 /// Links to the newer and older pages, where there are any.

@@ -60,7 +60,8 @@ impl PageContext {
 
     /// Reads the list again (after a change), keeping focus where it was.
     fn reload_keeping_focus(self) {
-        self.focus_after_reload.set_value(focused_element_id());
+        let focused = focused_element_id();
+        self.focus_after_reload.try_update_value(|id| *id = focused);
         self.reload.try_update(|count| *count += 1);
     }
 
