@@ -139,7 +139,11 @@ pub fn TodosPage() -> impl IntoView {
     view! {
         <NewTodoForm create />
         <section aria-labelledby="todos-heading" class="mt-10">
-            <h2 id="todos-heading" tabindex="-1" class="mb-4 text-xl font-semibold focus:outline-none">
+            <h2
+                id="todos-heading"
+                tabindex="-1"
+                class="mb-4 text-xl font-semibold focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-indigo-700"
+            >
                 "Todos"
             </h2>
             <p role="status" class="sr-only">
