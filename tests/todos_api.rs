@@ -248,7 +248,7 @@ async fn the_page_is_rendered_on_the_server_with_todos_as_text() {
     );
     assert!(!page.contains("<script>window.pwned"));
     assert!(page.contains("&lt;b&gt;bold?&lt;/b&gt;"));
-    assert!(page.contains(&format!(r#"datetime="{}""#, todo.created_at_iso())));
+    assert!(page.contains(&format!(r#"datetime="{}""#, todo.created_at.iso())));
     assert!(!page.contains("No todos yet"));
 }
 

@@ -1,7 +1,6 @@
 //! What a todo is and which todos are acceptable. Compiled into both the server and the
 //! browser bundle, so the form checks input with exactly the rules the server enforces.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Longest accepted title, in characters (Unicode scalar values), after trimming.
@@ -16,22 +15,55 @@ pub struct Todo {
     pub id: i64,
     pub title: String,
     pub text: String,
-    pub created_at: DateTime<Utc>,
+    pub created_at: CreatedAt,
     pub completed: bool,
     /// Raised by every change; a change made against an older version is refused.
     pub version: i32,
 }
 
-impl Todo {
-    /// Machine-readable creation time for `<time datetime>` (ISO 8601, UTC).
-    pub fn created_at_iso(&self) -> String {
-        self.created_at.to_rfc3339_opts(SecondsFormat::Millis, true)
+/// When a todo was created, formatted once, on the server: for machines (ISO 8601, UTC,
+/// for `<time datetime>`) and for people (in UTC on both sides, so the server's HTML and
+/// the hydrated page agree). The browser bundle then needs no date library: chrono is a
+/// server-only dependency, which keeps the WebAssembly smaller.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedAt {
+    iso: String,
+    display: String,
+}
+
+impl CreatedAt {
+    #[cfg(feature = "ssr")]
+    pub fn new(at: chrono::DateTime<chrono::Utc>) -> Self {
+        Self {
+            iso: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            display: at.format("%-d %b %Y, %H:%M UTC").to_string(),
+        }
     }
 
-    /// Human-readable creation time. Rendered in UTC on both sides so that the server's
-    /// HTML and the hydrated page agree.
-    pub fn created_at_display(&self) -> String {
-        self.created_at.format("%-d %b %Y, %H:%M UTC").to_string()
+    /// `2026-03-05T07:08:09.123Z`
+    pub fn iso(&self) -> &str {
+        &self.iso
+    }
+
+    /// `5 Mar 2026, 07:08 UTC`
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+}
+
+/// Read straight from a `timestamptz` column.
+#[cfg(feature = "ssr")]
+impl sqlx::Type<sqlx::Postgres> for CreatedAt {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <chrono::DateTime<chrono::Utc> as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl<'r> sqlx::Decode<'r, sqlx::Postgres> for CreatedAt {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let at = <chrono::DateTime<chrono::Utc> as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+        Ok(Self::new(at))
     }
 }
 
@@ -194,19 +226,14 @@ mod tests {
         assert!(errors.title.is_some() && errors.text.is_some());
     }
 
+    #[cfg(feature = "ssr")]
     #[test]
     fn formats_creation_time_for_machines_and_people() {
-        let todo = Todo {
-            id: 1,
-            title: "t".into(),
-            text: String::new(),
-            created_at: DateTime::parse_from_rfc3339("2026-03-05T07:08:09.123456Z")
-                .unwrap()
-                .with_timezone(&Utc),
-            completed: false,
-            version: 1,
-        };
-        assert_eq!(todo.created_at_iso(), "2026-03-05T07:08:09.123Z");
-        assert_eq!(todo.created_at_display(), "5 Mar 2026, 07:08 UTC");
+        let at = chrono::DateTime::parse_from_rfc3339("2026-03-05T07:08:09.123456Z")
+            .unwrap()
+            .to_utc();
+        let created_at = CreatedAt::new(at);
+        assert_eq!(created_at.iso(), "2026-03-05T07:08:09.123Z");
+        assert_eq!(created_at.display(), "5 Mar 2026, 07:08 UTC");
     }
 }

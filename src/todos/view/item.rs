@@ -84,8 +84,8 @@ pub(super) fn TodoItem(todo: Todo) -> impl IntoView {
         draft_text: RwSignal::new(draft_text),
         draft_errors: RwSignal::new(draft_errors),
     };
-    let created_iso = todo.created_at_iso();
-    let created_display = todo.created_at_display();
+    let created_iso = todo.created_at.iso().to_owned();
+    let created_display = todo.created_at.display().to_owned();
     let shown = move || !item.removed.get() && list.shows(item.completed.get());
 
     view! {
