@@ -171,17 +171,24 @@ fn PostedChangeErrors() -> impl IntoView {
     let delete = ServerAction::<DeleteTodo>::new();
     let set_all = ServerAction::<SetAllCompleted>::new();
     let clear = ServerAction::<ClearCompleted>::new();
-    let error_of = |value: Option<Result<_, TodoError>>| value.and_then(Result::err);
     let message = move || {
-        error_of(set_completed.value().get().map(|r| r.map(drop)))
-            .or_else(|| error_of(delete.value().get()))
-            .or_else(|| error_of(set_all.value().get().map(|r| r.map(drop))))
-            .or_else(|| error_of(clear.value().get().map(|r| r.map(drop))))
+        let refused = [
+            set_completed.value().get().and_then(Result::err),
+            delete.value().get().and_then(Result::err),
+            set_all.value().get().and_then(Result::err),
+            clear.value().get().and_then(Result::err),
             // An invalid edit shows in its own form instead.
-            .or_else(|| match context.posted_update.value().get() {
-                Some(Err(TodoError::Invalid { .. })) | None | Some(Ok(_)) => None,
-                Some(Err(error)) => Some(error),
-            })
+            context
+                .posted_update
+                .value()
+                .get()
+                .and_then(Result::err)
+                .filter(|error| !matches!(error, TodoError::Invalid { .. })),
+        ];
+        refused
+            .into_iter()
+            .flatten()
+            .next()
             .map(|error| error.to_string())
     };
     move || {
