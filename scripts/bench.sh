@@ -1,0 +1,667 @@
+#!/usr/bin/env bash
+# The benchmark of Tasks: builds the release build, brings up the local PostgreSQL
+# primary + replica, starts the server on a database of its own and measures it under a
+# fixed load from wrk, optionally side by side with another server (the limit-axum
+# yardstick, or any URL) in the same run, rounds alternating A B A B.
+#
+#   scripts/bench.sh                                  our server alone, full run
+#   scripts/bench.sh --yardstick ../shared/bench/limit-axum
+#                                                     side by side with the yardstick
+#   scripts/bench.sh --smoke                          a few seconds, for CI: no thresholds
+#
+# Options:
+#   --yardstick DIR            build the limit-axum yardstick from DIR (its target dir goes
+#                              to target/limit-axum), run it on a database of its own on
+#                              the same primary, seeded exactly like ours
+#   --compare URL              measure an already-running server at URL too; its data is
+#                              yours to seed (this script never touches it)
+#   --compare-create-path P    where that server creates a todo from the form fields
+#                              title and text (default /new)
+#   --duration SECS            length of each measured round (default 10)
+#   --connections N            concurrent connections of wrk (default 32)
+#   --threads N                wrk threads (default 2)
+#   --rounds N                 measured rounds per server and scenario (default 2)
+#   --sizes LIST               table sizes of the list scenario (default 100,1000,100000)
+#   --smoke                    our server only, size 100, one 2-second round per
+#                              scenario; prints the table, writes nothing
+#   --write-docs               put the report into docs/performance.md (between its
+#                              bench:results markers), with the machine and the date
+#
+# Scenarios, each measured on every server:
+#   list N      GET / with the table seeded to exactly N todos (re-seeded before every
+#               round, then the replica is awaited: our list reads there, as in production)
+#   list-br     GET / with 100 todos and Accept-Encoding: br, as browsers ask for it
+#   create      POST of a new todo (ours: the create_todo server function, answered with
+#               JSON; the yardstick: POST /new, answered with 303)
+# Each gives req/s, p50 and p99 latency, errors (socket errors and non-2xx/3xx answers)
+# and the server's peak resident memory (sampled from /proc every 100 ms). Then: cold
+# start to /readyz 200 on an empty database, wasm/JS/CSS sizes (raw, gzip -9, brotli
+# q11, and as transferred by the server), and the HTML of the 100-todo page.
+#
+# The report is markdown on stdout; progress goes to stderr. Missed targets are
+# reported, not failed: the exit status is non-zero only when the benchmark itself
+# failed (a server did not start, a build failed) or a round had more than 1% errors,
+# so that a broken server cannot look fast.
+#
+# Environment: BENCH_ADDR (our server, default 127.0.0.1:3700), BENCH_METRICS_ADDR
+# (its /metrics, default 127.0.0.1:3702), BENCH_YARDSTICK_ADDR (default 127.0.0.1:3701),
+# BENCH_RUST_LOG (our server's log filter, default warn), and TASKS_PG_PORT /
+# TASKS_PG_REPLICA_PORT as for scripts/db.sh. The databases are left running, like
+# scripts/test.sh leaves them; the servers started here are stopped on exit.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+
+# --- options ------------------------------------------------------------------------
+yardstick_dir="" compare_url="" compare_create_path=/new
+duration=10 connections=32 threads=2 rounds=2 sizes=100,1000,100000
+smoke=false write_docs=false
+args_given="$*"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --yardstick) yardstick_dir=${2:?--yardstick needs a directory}; shift 2 ;;
+    --compare) compare_url=${2:?--compare needs a URL}; shift 2 ;;
+    --compare-create-path) compare_create_path=${2:?--compare-create-path needs a path}; shift 2 ;;
+    --duration) duration=${2:?}; shift 2 ;;
+    --connections) connections=${2:?}; shift 2 ;;
+    --threads) threads=${2:?}; shift 2 ;;
+    --rounds) rounds=${2:?}; shift 2 ;;
+    --sizes) sizes=${2:?}; shift 2 ;;
+    --smoke) smoke=true; shift ;;
+    --write-docs) write_docs=true; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) die "unknown option '$1' (see --help)" ;;
+  esac
+done
+for number in "$duration" "$connections" "$threads" "$rounds"; do
+  [[ $number =~ ^[1-9][0-9]*$ ]] || die "'$number' is not a positive whole number"
+done
+[[ $sizes =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "--sizes must be a comma-separated list of positive numbers, not '$sizes'"
+[ -n "$yardstick_dir" ] && [ -n "$compare_url" ] && die "use --yardstick or --compare, not both"
+warmup=2
+if $smoke; then
+  [ -z "$yardstick_dir$compare_url" ] || die "--smoke measures our server alone"
+  $write_docs && die "--smoke results are too short to be published: drop --write-docs"
+  duration=2 rounds=1 sizes=100 warmup=1
+fi
+IFS=, read -r -a size_list <<<"$sizes"
+first_size=${size_list[0]}
+
+addr=${BENCH_ADDR:-127.0.0.1:3700}
+metrics_addr=${BENCH_METRICS_ADDR:-127.0.0.1:3702}
+yardstick_addr=${BENCH_YARDSTICK_ADDR:-127.0.0.1:3701}
+bench_db=tasks_bench
+yardstick_db=tasks_bench_yardstick
+# Larger than the server's own REQUEST_TIMEOUT_MS (15 s): a slow page is measured as
+# slow, or answered 503 by the server, rather than silently dropped by wrk.
+wrk_timeout=20s
+# A todo as people write them: a short title, a sentence or two of text.
+create_body='title=Water+the+plants&text=Both+the+fern+in+the+hall+and+the+herbs+on+the+balcony%2C+before+the+weekend.'
+
+work=$root/target/bench
+mkdir -p "$work"
+rounds_file=$work/rounds.tsv
+: >"$rounds_file"
+notes=() # lines printed under the table
+failed=false
+
+# --- cleanup: stop what this script started, leave the databases running -------------
+started_pids=()
+sampler_pid=""
+cleanup() {
+  if [ -n "$sampler_pid" ]; then kill "$sampler_pid" 2>/dev/null || true; fi
+  local pid
+  for pid in "${started_pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${started_pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+
+# --- tools ----------------------------------------------------------------------------
+# wrk over oha: a Debian package, so no long compile on a fresh machine; its Lua hooks
+# give exact percentiles and error counts.
+if ! command -v wrk >/dev/null; then
+  [ "$(id -u)" -eq 0 ] || die "wrk is missing: install it (sudo apt-get install -y wrk) and rerun"
+  log "installing wrk from apt"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+command -v curl >/dev/null || die "curl is missing (Debian: apt-get install -y curl)"
+scripts/bootstrap.sh # also guarantees Node.js, which computes the gzip and brotli sizes
+
+# --- builds ---------------------------------------------------------------------------
+# As scripts/test.sh builds it, so that a benchmark after the tests reuses that build.
+export CARGO_INCREMENTAL=0
+log "release build (a no-op when up to date)"
+cargo leptos build --release >&2
+[ -x target/release/tasks ] || die "target/release/tasks was not built"
+
+other="" other_kind="" # kind: yardstick (started and seeded here) or compare (as is)
+if [ -n "$yardstick_dir" ]; then
+  yardstick_dir=$(cd "$yardstick_dir" && pwd) || die "--yardstick: no directory $yardstick_dir"
+  [ -f "$yardstick_dir/Cargo.toml" ] || die "--yardstick: no Cargo.toml in $yardstick_dir"
+  yardstick_name=$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$yardstick_dir/Cargo.toml" | head -n 1)
+  log "building the yardstick $yardstick_name (target dir: target/limit-axum)"
+  # Its build output stays in our target/, and --locked keeps cargo from rewriting its
+  # Cargo.lock: the yardstick's directory is only read.
+  CARGO_TARGET_DIR=$root/target/limit-axum cargo build --release --locked -q \
+    --manifest-path "$yardstick_dir/Cargo.toml" >&2
+  yardstick_bin=$root/target/limit-axum/release/$yardstick_name
+  [ -x "$yardstick_bin" ] || die "the yardstick build produced no $yardstick_bin"
+  other=$yardstick_name other_kind=yardstick
+elif [ -n "$compare_url" ]; then
+  compare_url=${compare_url%/}
+  other=$compare_url other_kind=compare
+fi
+
+# --- databases ------------------------------------------------------------------------
+log "local PostgreSQL primary + replica"
+db_env=$(scripts/db.sh up) # a failure here stops the script; inside eval it would not
+eval "$db_env"
+psql_url() { # url, psql args...
+  local url=$1; shift
+  psql -X -q -v ON_ERROR_STOP=1 "$url" "$@"
+}
+# A fresh database per run: the cold start then includes the migrations, and no row of
+# an earlier run stays behind.
+recreate_database() { # name
+  scripts/db.sh psql primary -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" \
+    -c "CREATE DATABASE $1 OWNER tasks" >/dev/null
+  local _
+  for _ in $(seq 1 100); do
+    [ "$(scripts/db.sh psql replica -At -c "SELECT count(*) FROM pg_database WHERE datname = '$1'")" = 1 ] && return 0
+    sleep 0.1
+  done
+  die "the replica did not receive database $1 within 10 s"
+}
+recreate_database "$bench_db"
+primary_url=${DATABASE_URL%/*}/$bench_db
+replica_url=${DATABASE_REPLICA_URL%/*}/$bench_db
+if [ "$other_kind" = yardstick ]; then
+  recreate_database "$yardstick_db"
+  yardstick_url=${DATABASE_URL%/*}/$yardstick_db
+fi
+
+# Waits until the replica has replayed everything the primary has written so far.
+wait_for_replica() {
+  local lsn _
+  lsn=$(psql_url "$primary_url" -At -c "SELECT pg_current_wal_lsn()")
+  for _ in $(seq 1 600); do
+    [ "$(psql_url "$replica_url" -At -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn")" = t ] && return 0
+    sleep 0.1
+  done
+  die "the replica did not catch up with the primary within 60 s"
+}
+
+# Exactly n todos, with titles and texts of realistic length and variety. Only title and
+# text are named, so the seed keeps working as columns with defaults are added.
+seed_sql() { # table n
+  cat <<SQL
+TRUNCATE $1 RESTART IDENTITY;
+INSERT INTO $1 (title, text)
+SELECT (ARRAY['Call', 'Email', 'Review', 'Renew', 'Book', 'Pay', 'Fix', 'Plan', 'Order',
+              'Update', 'Clean', 'Return', 'Prepare', 'Check'])[1 + g % 14]
+       || ' ' ||
+       (ARRAY['the dentist', 'the car insurance', 'the quarterly report', 'my passport',
+              'train tickets to Lyon', 'the electricity bill', 'the leaking kitchen tap',
+              'the team offsite', 'printer toner', 'the project roadmap', 'the garage',
+              'the library books', 'a birthday present for Sam', 'the slides for Monday',
+              'the tax return', 'the bike brakes', 'the hotel in Porto'])[1 + (g / 14) % 17]
+       || ' #' || g,
+       (ARRAY['Before Friday, ideally in the morning when it is quiet.',
+              'Check the notes from last time first and bring the folder with the receipts.',
+              'Ask Maria whether she already did it, so we do not do it twice.',
+              'Not urgent, but it has been on the list for three weeks now.',
+              'The number is in the email from the 12th; keep the confirmation.',
+              '',
+              'Compare at least three offers and write down the prices.'])[1 + g % 7]
+       || (ARRAY['', ' Budget: about 80 euros.', ' Takes about an hour.',
+              ' If it rains, move it to next week.', ''])[1 + (g / 7) % 5]
+FROM generate_series(1, $2) AS g;
+SQL
+}
+seed() { # server index, n
+  case ${server_kind[$1]} in
+    tasks) seed_sql todos "$2" | psql_url "$primary_url"
+      psql_url "$primary_url" -c "VACUUM ANALYZE todos"
+      wait_for_replica
+      # A large seed can put the replica over the lag limit for a moment, and the server
+      # then leaves it out of rotation until its next health check (every ~1 s).
+      sleep 1.5 ;;
+    yardstick) seed_sql todo "$2" | psql_url "$yardstick_url"
+      psql_url "$yardstick_url" -c "VACUUM ANALYZE todo" ;;
+    compare) ;; # not ours to touch
+  esac
+}
+
+# --- servers --------------------------------------------------------------------------
+port_in_use() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# Polls url every 10 ms until it answers 200; prints the milliseconds since start_ms.
+wait_for_200() { # url start_ms pid what
+  local deadline=$(($(now_ms) + 60000))
+  while [ "$(now_ms)" -lt "$deadline" ]; do
+    kill -0 "$3" 2>/dev/null || return 1
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" || true)" = 200 ]; then
+      echo $(($(now_ms) - $2))
+      return 0
+    fi
+    sleep 0.01
+  done
+  return 1
+}
+
+server_name=(tasks) server_url=("http://$addr") server_kind=(tasks)
+server_create=(/api/create_todo) server_pid=("")
+for used in "$addr" "$metrics_addr"; do
+  port_in_use "$used" && die "$used is taken: stop what listens there or set BENCH_ADDR / BENCH_METRICS_ADDR"
+done
+log "starting our server on $addr (cold start: exec to /readyz 200, migrations included)"
+start_ms=$(now_ms)
+env LEPTOS_OUTPUT_NAME=tasks LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
+  LEPTOS_HASH_FILES=true LEPTOS_ENV=PROD LEPTOS_SITE_ADDR="$addr" METRICS_ADDR="$metrics_addr" \
+  DATABASE_URL="$primary_url" DATABASE_REPLICA_URL="$replica_url" RUST_LOG="${BENCH_RUST_LOG:-warn}" \
+  target/release/tasks serve >"$work/tasks.log" 2>&1 &
+server_pid[0]=$!
+started_pids+=("${server_pid[0]}")
+if ! cold_start_ms=$(wait_for_200 "http://$addr/readyz" "$start_ms" "${server_pid[0]}"); then
+  tail -n 20 "$work/tasks.log" >&2
+  die "our server did not become ready within 60 s (log: $work/tasks.log)"
+fi
+log "ready after $cold_start_ms ms"
+other_cold_start=""
+
+if [ "$other_kind" = yardstick ]; then
+  port_in_use "$yardstick_addr" && die "$yardstick_addr is taken: stop what listens there or set BENCH_YARDSTICK_ADDR"
+  log "starting the yardstick on $yardstick_addr"
+  start_ms=$(now_ms)
+  DATABASE_URL=$yardstick_url LISTEN=$yardstick_addr "$yardstick_bin" >"$work/yardstick.log" 2>&1 &
+  server_pid[1]=$!
+  started_pids+=("${server_pid[1]}")
+  # It has no readiness probe: its first page answered is its "ready".
+  if ! other_cold_start=$(wait_for_200 "http://$yardstick_addr/" "$start_ms" "${server_pid[1]}"); then
+    tail -n 20 "$work/yardstick.log" >&2
+    die "the yardstick did not answer within 60 s (log: $work/yardstick.log)"
+  fi
+  server_name[1]=$other server_url[1]="http://$yardstick_addr" server_kind[1]=yardstick
+  server_create[1]=/new
+elif [ "$other_kind" = compare ]; then
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$compare_url/" || true)
+  [[ $code =~ ^2 ]] || die "--compare: $compare_url/ answered '$code', not 2xx"
+  server_name[1]=$other server_url[1]=$compare_url server_kind[1]=compare server_pid[1]=""
+  server_create[1]=$compare_create_path
+fi
+server_count=${#server_name[@]}
+
+# --- measurement ----------------------------------------------------------------------
+cat >"$work/wrk.lua" <<'LUA'
+-- Written by scripts/bench.sh: the request from the environment, the results as one line.
+wrk.method = os.getenv("BENCH_METHOD") or "GET"
+local body = os.getenv("BENCH_BODY") or ""
+if body ~= "" then
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+end
+wrk.headers["Accept"] = os.getenv("BENCH_ACCEPT") or "*/*"
+local encoding = os.getenv("BENCH_ACCEPT_ENCODING") or ""
+if encoding ~= "" then wrk.headers["Accept-Encoding"] = encoding end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  -- Non-2xx/3xx answers are in e.status; latencies are in microseconds.
+  io.write(string.format("BENCH %d %d %d %.0f %.0f %d\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(99), summary.bytes))
+end
+LUA
+
+# Highest VmRSS of pid (MiB) while it runs, written to a file after every new peak.
+sample_rss() { # pid file
+  local peak=0 key value _
+  while kill -0 "$1" 2>/dev/null; do
+    while read -r key value _; do
+      if [ "$key" = VmRSS: ] && [ "$value" -gt "$peak" ]; then
+        peak=$value
+        echo "$peak" >"$2"
+      fi
+    done <"/proc/$1/status" 2>/dev/null || true
+    sleep 0.1
+  done
+}
+vm_hwm_mib() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system, 1/100 s
+
+# Waits (at most a minute) until a server is idle: requests that wrk abandoned at the
+# end of a round may still be rendering, and must not slow down the next server's round.
+settle() { # pid (empty: not ours to watch)
+  [ -n "$1" ] || return 0
+  local before after _
+  for _ in $(seq 1 120); do
+    before=$(cpu_ticks "$1") || return 0
+    sleep 0.5
+    after=$(cpu_ticks "$1") || return 0
+    [ $((after - before)) -le 2 ] && return 0 # under 5% of a core
+  done
+  log "  ${2:-the server} is still busy after a minute; going on"
+}
+
+# Reads of our list served by the replica, from our /metrics.
+replica_reads() {
+  curl -s --max-time 2 "http://$metrics_addr/metrics" |
+    awk '/^tasks_db_reads_total\{/ { if ($0 ~ /server="replica"/) replica += $NF; all += $NF }
+         END { printf "%d %d\n", replica, all }'
+}
+replica_reads_total=0 all_reads_total=0
+
+# One wrk run against server i; prints "requests duration_us errors p50_us p99_us bytes".
+run_wrk() { # server index, scenario, seconds
+  local i=$1 scenario=$2 seconds=$3 method=GET body="" accept=text/html encoding="" path=/
+  case $scenario in
+    create) method=POST body=$create_body accept=application/json path=${server_create[$i]} ;;
+    list-br) encoding="br, gzip" ;;
+  esac
+  BENCH_METHOD=$method BENCH_BODY=$body BENCH_ACCEPT=$accept BENCH_ACCEPT_ENCODING=$encoding \
+    wrk -t "$threads" -c "$connections" -d "${seconds}s" --timeout "$wrk_timeout" \
+    -s "$work/wrk.lua" "${server_url[$i]}$path" >"$work/wrk.out" 2>&1 || {
+    cat "$work/wrk.out" >&2
+    die "wrk failed against ${server_url[$i]}$path"
+  }
+  sed -n 's/^BENCH //p' "$work/wrk.out"
+}
+
+# One measured round: appends a line to $rounds_file.
+measure() { # server index, scenario, size, round
+  local i=$1 scenario=$2 size=$3 round=$4 result rss=n/a reads_before reads_after
+  local pid=${server_pid[$i]}
+  [ "${server_kind[$i]}" = tasks ] && reads_before=$(replica_reads)
+  if [ -n "$pid" ]; then
+    rm -f "$work/rss"
+    sample_rss "$pid" "$work/rss" &
+    sampler_pid=$!
+  fi
+  result=$(run_wrk "$i" "$scenario" "$duration")
+  if [ -n "$pid" ]; then
+    kill "$sampler_pid" 2>/dev/null || true
+    wait "$sampler_pid" 2>/dev/null || true
+    sampler_pid=""
+    kill -0 "$pid" 2>/dev/null || die "${server_name[$i]} died during $scenario (log in $work)"
+    rss=$(awk '{ printf "%.1f", $1 / 1024 }' "$work/rss")
+  fi
+  if [ "${server_kind[$i]}" = tasks ] && [ "$scenario" != create ]; then
+    reads_after=$(replica_reads)
+    replica_reads_total=$((replica_reads_total + ${reads_after% *} - ${reads_before% *}))
+    all_reads_total=$((all_reads_total + ${reads_after#* } - ${reads_before#* }))
+  fi
+  read -r requests duration_us errors p50_us p99_us _ <<<"$result"
+  [ -n "${p99_us:-}" ] || die "no result from wrk against ${server_name[$i]} (output: $work/wrk.out)"
+  awk -v OFS='\t' -v sc="$scenario" -v sz="$size" -v sv="${server_name[$i]}" -v r="$round" \
+    -v n="$requests" -v d="$duration_us" -v e="$errors" -v p50="$p50_us" -v p99="$p99_us" -v rss="$rss" \
+    'BEGIN { print sc, sz, sv, r, (d > 0 ? (n - e) / (d / 1e6) : 0), p50 / 1000, p99 / 1000, e, n, rss }' \
+    >>"$rounds_file"
+  log "  $scenario $size, ${server_name[$i]}, round $round: $(tail -n 1 "$rounds_file" |
+    awk -F'\t' '{ printf "%.1f req/s, p50 %.2f ms, p99 %.2f ms, %d errors, RSS %s MiB", $5, $6, $7, $8, $10 }')"
+  settle "$pid" "${server_name[$i]}"
+  # Over 1% errors: the numbers describe a failure, not a speed. Where the targets are
+  # (the first size) that fails the run; at the larger sizes it is the growth being
+  # reported (without paging, a large table exhausts the pool), so it is noted.
+  if [ "$requests" -eq 0 ] || [ $((errors * 100)) -gt "$requests" ]; then
+    if [ "$size" = "$first_size" ]; then
+      notes+=("**Round failed:** $scenario $size on ${server_name[$i]}, round $round: $errors errors in $requests requests.")
+      failed=true
+    else
+      notes+=("**Errors:** $scenario $size on ${server_name[$i]}, round $round: $errors errors in $requests requests (see the server's log).")
+    fi
+  fi
+}
+
+# Counts the todos a page shows (seeded titles end in "#<n>"), to prove each server
+# really renders the whole table it was given.
+count_items() { curl -s --max-time 60 "$1/" | grep -oE '#[0-9]+</' | wc -l; }
+
+scenario() { # name, size
+  local name=$1 size=$2 i round shown
+  log "scenario $name, $size todos"
+  for ((i = 0; i < server_count; i++)); do
+    seed "$i" "$size"
+    if [ "$name" != create ] && [ "${server_kind[$i]}" != compare ]; then
+      shown=$(count_items "${server_url[$i]}")
+      [ "$shown" -eq "$size" ] || die "${server_name[$i]} shows $shown todos, not the $size seeded"
+    fi
+    # Unmeasured: pools filled, statements prepared, caches warm. Once per kind of
+    # request: a warm-up at 100,000 todos would only queue minutes of work.
+    if [ "$name" != list ] || [ "$size" = "$first_size" ]; then
+      run_wrk "$i" "$name" "$warmup" >/dev/null
+      settle "${server_pid[$i]}" "${server_name[$i]}"
+    fi
+  done
+  for ((round = 1; round <= rounds; round++)); do
+    for ((i = 0; i < server_count; i++)); do # A B A B
+      seed "$i" "$size"
+      measure "$i" "$name" "$size" "$round"
+    done
+  done
+}
+
+load_start=$(cut -d' ' -f1 /proc/loadavg)
+# The scenarios with targets first, on a process that has not yet seen a large table
+# (memory an allocator took for a huge page is rarely given back).
+scenario list "$first_size"
+$smoke || scenario list-br "$first_size"
+scenario create "$first_size"
+for size in "${size_list[@]:1}"; do
+  scenario list "$size"
+done
+
+# --- sizes: bundle and page ---------------------------------------------------------
+log "bundle and page sizes (100 todos)"
+for ((i = 0; i < server_count; i++)); do seed "$i" 100; done
+page=$work/page.html
+curl -s --max-time 10 -o "$page" "${server_url[0]}/"
+transferred() { # url -> bytes on the wire with Accept-Encoding: br, and the encoding used
+  curl -s --max-time 10 -o /dev/null -H 'Accept-Encoding: br' -w '%{size_download} %header{content-encoding}' "$1"
+}
+mapfile -t assets < <(grep -oE '/pkg/[A-Za-z0-9._-]+\.(wasm|js|css)' "$page" | sort -u)
+[ ${#assets[@]} -gt 0 ] || die "the page references no /pkg assets"
+sizes_file=$work/sizes.tsv
+: >"$sizes_file"
+for asset in "${assets[@]}"; do
+  file=target/site$asset
+  [ -f "$file" ] || die "the page references $asset, which is not in target/site"
+  read -r wire encoding <<<"$(transferred "${server_url[0]}$asset")"
+  printf '%s\t%s\t%s\t%s\n' "$asset" "$file" "$wire" "${encoding:-none}" >>"$sizes_file"
+done
+# gzip -9 and brotli q11 as a CDN or a precompressing build would serve them.
+node -e '
+  const fs = require("fs"), zlib = require("zlib");
+  for (const line of fs.readFileSync(process.argv[1], "utf8").trim().split("\n")) {
+    const [asset, file, wire, encoding] = line.split("\t");
+    const data = fs.readFileSync(file);
+    const gz = zlib.gzipSync(data, { level: 9 }).length;
+    const br = zlib.brotliCompressSync(data, { params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length } }).length;
+    console.log([asset, data.length, gz, br, wire, encoding].join("\t"));
+  }' "$sizes_file" >"$work/assets.tsv"
+page_raw=$(wc -c <"$page")
+read -r page_wire page_encoding <<<"$(transferred "${server_url[0]}/")"
+# Inline scripts: the hydration bootstrap, and the hydration data (the resolved list,
+# serialised as JSON inside a JavaScript string).
+read -r inline_bytes hydration_bytes <<<"$(node -e '
+  const html = require("fs").readFileSync(process.argv[1], "utf8");
+  let inline = 0, data = 0;
+  for (const m of html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)) {
+    const bytes = Buffer.byteLength(m[1]);
+    inline += bytes;
+    if (m[1].includes("__RESOLVED_RESOURCES[")) data += bytes;
+  }
+  console.log(inline, data);' "$page")"
+other_page=""
+if [ "$server_count" -gt 1 ]; then
+  other_raw=$(curl -s --max-time 10 -o /dev/null -w '%{size_download}' "${server_url[1]}/")
+  read -r other_wire other_encoding <<<"$(transferred "${server_url[1]}/")"
+  other_page="${server_name[1]}: $other_raw bytes raw, $other_wire transferred (${other_encoding:-not compressed})"
+fi
+tasks_hwm=$(vm_hwm_mib "${server_pid[0]}")
+other_hwm=n/a
+[ -n "${server_pid[1]:-}" ] && other_hwm=$(vm_hwm_mib "${server_pid[1]}")
+
+# --- report ---------------------------------------------------------------------------
+# Mean over the rounds of one scenario on one server:
+# "req/s <tab> req/s of each round <tab> p50 <tab> p99 <tab> errors <tab> requests <tab> peak RSS".
+aggregate() { # scenario size server
+  awk -F'\t' -v sc="$1" -v sz="$2" -v sv="$3" '
+    $1 == sc && $2 == sz && $3 == sv {
+      k++; rps += $5; p50 += $6; p99 += $7; err += $8; req += $9
+      each = each (k > 1 ? " / " : "") fmt($5)
+      if ($10 != "n/a" && $10 + 0 > rss) rss = $10 + 0
+      if ($10 != "n/a") has_rss = 1
+    }
+    function fmt(x) { return x >= 100 ? sprintf("%.0f", x) : sprintf("%.2f", x) }
+    END {
+      if (!k) exit 1
+      printf "%s\t%s\t%.2f\t%.2f\t%d\t%d\t%s\n", fmt(rps / k), each, p50 / k, p99 / k, err, req,
+        has_rss ? sprintf("%.1f", rss) : "n/a"
+    }' "$rounds_file"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+meets() { awk -v x="$1" -v op="$2" -v y="$3" 'BEGIN {
+  if (x == "n/a") print "n/a"; else if ((op == ">=" && x + 0 >= y + 0) || (op == "<=" && x + 0 <= y + 0)) print "met"; else print "**missed**" }'; }
+mean_of() { # scenario size server field(1=req/s, 3=p50, 4=p99, 7=rss)
+  aggregate "$1" "$2" "$3" | cut -f"$4" | tr -d ,
+}
+kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
+
+scenario_list=("list $first_size")
+$smoke || scenario_list+=("list-br $first_size")
+scenario_list+=("create $first_size")
+for size in "${size_list[@]:1}"; do scenario_list+=("list $size"); done
+
+report=$work/report.md
+{
+  echo "| scenario | server | req/s | req/s per round | p50 ms | p99 ms | errors / requests | peak RSS MiB |"
+  echo "|---|---|--:|--:|--:|--:|--:|--:|"
+  for entry in "${scenario_list[@]}"; do
+    read -r sc sz <<<"$entry"
+    label="$sc $sz"
+    [ "$sc" = create ] && label="create (table at $sz)"
+    [ "$sc" = list-br ] && label="list $sz, br"
+    for ((i = 0; i < server_count; i++)); do
+      IFS=$'\t' read -r rps each p50 p99 err req rss <<<"$(aggregate "$sc" "$sz" "${server_name[$i]}")"
+      echo "| $label | ${server_name[$i]} | $rps | $each | $p50 | $p99 | $err / $req | $rss |"
+    done
+  done
+  echo
+  echo "Rounds of ${duration} s, alternating servers A B A B; wrk $threads threads, $connections connections;"
+  echo "req/s counts successful answers (2xx/3xx) only; req/s, p50 and p99 (all answers) are means over $rounds round(s);"
+  echo "peak RSS is the highest VmRSS sampled every 100 ms during the rounds."
+  if [ "$all_reads_total" -gt 0 ]; then
+    echo "Our list reads served by the replica: $replica_reads_total of $all_reads_total."
+  fi
+  [ "$other_kind" = compare ] && echo "${server_name[1]} was measured as it is: its data is not seeded by this script."
+  echo
+
+  tasks=${server_name[0]}
+  if [ "$server_count" -gt 1 ]; then
+    other=${server_name[1]}
+    echo "Ratios $tasks / $other (same run) and the targets:"
+    echo
+    echo "| scenario | req/s ratio | p99 ratio | target | |"
+    echo "|---|--:|--:|---|---|"
+    for entry in "${scenario_list[@]}"; do
+      read -r sc sz <<<"$entry"
+      rps_ratio=$(ratio "$(mean_of "$sc" "$sz" "$tasks" 1)" "$(mean_of "$sc" "$sz" "$other" 1)")
+      p99_ratio=$(ratio "$(mean_of "$sc" "$sz" "$tasks" 4)" "$(mean_of "$sc" "$sz" "$other" 4)")
+      target="" verdict=""
+      if [ "$sc $sz" = "list 100" ]; then
+        target="req/s >= 0.8x, p99 <= 1.5x"
+        a=$(meets "$rps_ratio" ">=" 0.8) b=$(meets "$p99_ratio" "<=" 1.5)
+        verdict="req/s $a, p99 $b"
+      elif [ "$sc" = create ]; then
+        target="req/s >= 0.8x"
+        verdict=$(meets "$rps_ratio" ">=" 0.8)
+      fi
+      echo "| $sc $sz | ${rps_ratio}x | ${p99_ratio}x | $target | $verdict |"
+    done
+    echo
+  fi
+
+  echo "Page cost as the table grows ($tasks; target: flat once the list is paged):"
+  echo
+  for size in "${size_list[@]:1}"; do
+    for ((i = 0; i < server_count; i++)); do
+      name=${server_name[$i]}
+      rps_growth=$(ratio "$(mean_of list "$first_size" "$name" 1)" "$(mean_of list "$size" "$name" 1)")
+      p99_growth=$(ratio "$(mean_of list "$size" "$name" 4)" "$(mean_of list "$first_size" "$name" 4)")
+      echo "- $name, $size todos vs $first_size: ${rps_growth}x fewer req/s, p99 ${p99_growth}x."
+    done
+  done
+  [ ${#size_list[@]} -gt 1 ] || echo "- (one size measured)"
+  echo
+
+  wasm_br=0 total_raw=0 total_br=0 total_wire=0
+  echo "Bundle and page ($tasks):"
+  echo
+  echo "| file | raw | gzip -9 | brotli q11 | transferred (Accept-Encoding: br) |"
+  echo "|---|--:|--:|--:|--:|"
+  while IFS=$'\t' read -r asset raw gz br wire encoding; do
+    echo "| ${asset##*/} | $(kib "$raw") | $(kib "$gz") | $(kib "$br") | $(kib "$wire") ($encoding) |"
+    [[ $asset == *.wasm ]] && wasm_br=$br
+    total_raw=$((total_raw + raw)) total_br=$((total_br + br)) total_wire=$((total_wire + wire))
+  done <"$work/assets.tsv"
+  echo "| JS + CSS + wasm | $(kib "$total_raw") | | $(kib "$total_br") | $(kib "$total_wire") |"
+  echo "| HTML, 100 todos | $page_raw B | | | $page_wire B (${page_encoding:-not compressed}) |"
+  echo
+  echo "- First load (HTML + JS + CSS + wasm, as transferred): $(kib $((page_wire + total_wire)))."
+  echo "- HTML of the 100-todo page: $page_raw bytes; inline scripts $inline_bytes bytes, of which hydration data (the list as JSON) $hydration_bytes."
+  [ -n "$other_page" ] && echo "- Same page from $other_page."
+  echo "- wasm brotli q11: $(kib "$wasm_br") (target <= 150 KiB: $(meets "$wasm_br" "<=" 153600))."
+  rss_100=$(for entry in "list $first_size" "list-br $first_size" "create $first_size"; do
+    read -r sc sz <<<"$entry"; mean_of "$sc" "$sz" "$tasks" 7 2>/dev/null || true
+  done | sort -n | tail -n 1)
+  echo "- Peak RSS of $tasks: ${rss_100:-n/a} MiB under list and create at $first_size todos" \
+    "(target <= 32 MiB: $(meets "${rss_100:-n/a}" "<=" 32)); $tasks_hwm MiB over the whole run (VmHWM," \
+    "all sizes: $(meets "$tasks_hwm" "<=" 32))$([ "$server_count" -gt 1 ] && echo "; ${server_name[1]}: $other_hwm MiB")."
+  echo "- Cold start to /readyz 200 (migrations on an empty database included): $cold_start_ms ms$(
+    [ -n "$other_cold_start" ] && echo "; ${server_name[1]} to its first page: $other_cold_start ms")."
+  for note in "${notes[@]}"; do echo "- $note"; done
+} >"$report"
+cat "$report"
+
+# --- docs -----------------------------------------------------------------------------
+if $write_docs; then
+  doc=docs/performance.md
+  if ! grep -q '<!-- bench:results:start -->' "$doc" || ! grep -q '<!-- bench:results:end -->' "$doc"; then
+    die "$doc has no bench:results markers"
+  fi
+  mem_gib=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
+  cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+  pg_version=$(psql_url "$primary_url" -At -c "SHOW server_version")
+  section=$work/section.md
+  {
+    echo "Measured on $(date -u '+%Y-%m-%d %H:%M UTC') at commit $(git rev-parse --short=12 HEAD)," \
+      "by \`scripts/bench.sh${args_given:+ $args_given}\`."
+    echo "Machine: $cpu, $(nproc) cores, $mem_gib GiB RAM, Linux $(uname -r)," \
+      "$(. /etc/os-release && echo "$PRETTY_NAME"), PostgreSQL $pg_version on loopback" \
+      "(primary + streaming replica, fsync off), $(rustc --version | cut -d' ' -f1-2), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)." \
+      "Load average when the run started: $load_start."
+    echo
+    cat "$report"
+  } >"$section"
+  awk -v section="$section" '
+    /<!-- bench:results:start -->/ { print; while ((getline line < section) > 0) print line; skip = 1; next }
+    /<!-- bench:results:end -->/ { skip = 0 }
+    !skip' "$doc" >"$work/performance.md"
+  mv "$work/performance.md" "$doc"
+  log "wrote the results into $doc"
+fi
+
+$failed && die "a round had more than 1% errors: see the notes above"
+log "done"
