@@ -417,14 +417,36 @@ measure() { # server index, scenario, size, round
       notes+=("**Round failed:** $scenario $size on ${server_name[$i]}, round $round: $errors errors in $requests requests.")
       failed=true
     else
-      notes+=("**Errors:** $scenario $size on ${server_name[$i]}, round $round: $errors errors in $requests requests (see the server's log).")
+      if [ "$requests" -eq 0 ]; then
+        notes+=("$scenario $size on ${server_name[$i]}, round $round: no answer within the ${duration}-second round.")
+      else
+        notes+=("**Errors:** $scenario $size on ${server_name[$i]}, round $round: $errors errors in $requests answers (see the server's log).")
+      fi
     fi
   fi
 }
 
 # Counts the todos a page shows (seeded titles end in "#<n>"), to prove each server
 # really renders the whole table it was given.
-count_items() { curl -s --max-time 60 "$1/" | grep -oE '#[0-9]+</' | wc -l; }
+count_items() { # url
+  local page=$work/count.html
+  curl -sf --max-time 60 -o "$page" "$1/" || die "$1/ did not answer 2xx within 60 s (curl exit $?)"
+  grep -oE '#[0-9]+</' "$page" | wc -l
+  rm -f "$page"
+}
+
+# The cost of one page with nothing else running: the median of 3 sequential requests.
+single_file=$work/single.tsv
+: >"$single_file"
+single_page() { # server index, size
+  local timing
+  timing=$(for _ in 1 2 3; do
+    curl -sf --max-time 120 -o /dev/null -w '%{time_total} %{size_download}\n' "${server_url[$1]}/" ||
+      die "${server_url[$1]}/ did not answer 2xx within 120 s"
+  done | sort -n | sed -n 2p) || exit 1
+  awk -v OFS='\t' -v sz="$2" -v sv="${server_name[$1]}" -v t="${timing% *}" -v b="${timing#* }" \
+    'BEGIN { print sz, sv, sprintf(t * 1000 >= 100 ? "%.0f" : "%.1f", t * 1000), b }' >>"$single_file"
+}
 
 scenario() { # name, size
   local name=$1 size=$2 i round shown
@@ -435,6 +457,7 @@ scenario() { # name, size
       shown=$(count_items "${server_url[$i]}")
       [ "$shown" -eq "$size" ] || die "${server_name[$i]} shows $shown todos, not the $size seeded"
     fi
+    if [ "$name" = list ]; then single_page "$i" "$size"; fi
     # Unmeasured: pools filled, statements prepared, caches warm. Once per kind of
     # request: a warm-up at 100,000 todos would only queue minutes of work.
     if [ "$name" != list ] || [ "$size" = "$first_size" ]; then
@@ -519,7 +542,8 @@ other_hwm=n/a
 aggregate() { # scenario size server
   awk -F'\t' -v sc="$1" -v sz="$2" -v sv="$3" '
     $1 == sc && $2 == sz && $3 == sv {
-      k++; rps += $5; p50 += $6; p99 += $7; err += $8; req += $9
+      k++; rps += $5; err += $8; req += $9
+      if ($9 > 0) { done++; p50 += $6; p99 += $7 } # latencies exist only for answers
       each = each (k > 1 ? " / " : "") fmt($5)
       if ($10 != "n/a" && $10 + 0 > rss) rss = $10 + 0
       if ($10 != "n/a") has_rss = 1
@@ -527,11 +551,12 @@ aggregate() { # scenario size server
     function fmt(x) { return x >= 100 ? sprintf("%.0f", x) : sprintf("%.2f", x) }
     END {
       if (!k) exit 1
-      printf "%s\t%s\t%.2f\t%.2f\t%d\t%d\t%s\n", fmt(rps / k), each, p50 / k, p99 / k, err, req,
-        has_rss ? sprintf("%.1f", rss) : "n/a"
+      printf "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", fmt(rps / k), each,
+        done ? sprintf("%.2f", p50 / done) : "n/a", done ? sprintf("%.2f", p99 / done) : "n/a",
+        err, req, has_rss ? sprintf("%.1f", rss) : "n/a"
     }' "$rounds_file"
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 meets() { awk -v x="$1" -v op="$2" -v y="$3" 'BEGIN {
   if (x == "n/a") print "n/a"; else if ((op == ">=" && x + 0 >= y + 0) || (op == "<=" && x + 0 <= y + 0)) print "met"; else print "**missed**" }'; }
 mean_of() { # scenario size server field(1=req/s, 3=p50, 4=p99, 7=rss)
@@ -593,17 +618,19 @@ report=$work/report.md
     echo
   fi
 
-  echo "Page cost as the table grows ($tasks; target: flat once the list is paged):"
+  echo "Page cost as the table grows (target: flat once the list is paged). One page alone is the"
+  echo "median of 3 sequential requests; growth is relative to $first_size todos:"
   echo
-  for size in "${size_list[@]:1}"; do
+  echo "| todos | server | one page alone | growth | page size | req/s at $connections connections | p99 ms |"
+  echo "|--:|---|--:|--:|--:|--:|--:|"
+  for size in "${size_list[@]}"; do
     for ((i = 0; i < server_count; i++)); do
       name=${server_name[$i]}
-      rps_growth=$(ratio "$(mean_of list "$first_size" "$name" 1)" "$(mean_of list "$size" "$name" 1)")
-      p99_growth=$(ratio "$(mean_of list "$size" "$name" 4)" "$(mean_of list "$first_size" "$name" 4)")
-      echo "- $name, $size todos vs $first_size: ${rps_growth}x fewer req/s, p99 ${p99_growth}x."
+      read -r ms bytes <<<"$(awk -F'\t' -v sz="$size" -v sv="$name" '$1 == sz && $2 == sv { print $3, $4 }' "$single_file")"
+      read -r first_ms _ <<<"$(awk -F'\t' -v sz="$first_size" -v sv="$name" '$1 == sz && $2 == sv { print $3, $4 }' "$single_file")"
+      echo "| $size | $name | $ms ms | $(ratio "$ms" "$first_ms")x | $(kib "$bytes") | $(mean_of list "$size" "$name" 1) | $(mean_of list "$size" "$name" 4) |"
     done
   done
-  [ ${#size_list[@]} -gt 1 ] || echo "- (one size measured)"
   echo
 
   wasm_br=0 total_raw=0 total_br=0 total_wire=0
