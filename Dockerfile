@@ -39,7 +39,7 @@ RUN cargo chef cook --release --no-default-features --features ssr --recipe-path
 COPY . .
 ARG TASKS_GIT_SHA=unknown
 ENV TASKS_GIT_SHA=${TASKS_GIT_SHA}
-RUN cargo leptos build --release \
+RUN cargo leptos build --release --precompress \
     && mkdir -p /out \
     && cp target/release/tasks target/release/hash.txt /out/ \
     && cp -r target/site /out/site

@@ -89,8 +89,8 @@ export RUST_LOG=${RUST_LOG:-warn}
 # afterwards demand Playwright's own report of passed tests.
 report=end2end/test-results/report.json
 rm -f "$report"
-cargo leptos build --release
-cargo leptos end-to-end --release
+cargo leptos build --release --precompress
+cargo leptos end-to-end --release --precompress
 node -e '
   const fs = require("fs");
   const path = process.argv[1];
