@@ -47,6 +47,8 @@ RUN cargo leptos build --release --precompress \
 FROM ${RUNTIME_IMAGE}
 WORKDIR /app
 # hash.txt lists the hashed asset names; Leptos reads it beside the binary.
+# MIMALLOC_PURGE_DELAY=0: the allocator returns freed pages to the system at once, which
+# keeps resident memory under load near 30 MiB instead of near 50 (docs/performance.md).
 COPY --from=builder /out/ /app/
 ENV LEPTOS_OUTPUT_NAME=tasks \
     LEPTOS_SITE_ROOT=/app/site \
@@ -55,7 +57,8 @@ ENV LEPTOS_OUTPUT_NAME=tasks \
     LEPTOS_ENV=PROD \
     LEPTOS_SITE_ADDR=0.0.0.0:8080 \
     METRICS_ADDR=0.0.0.0:9090 \
-    LOG_FORMAT=json
+    LOG_FORMAT=json \
+    MIMALLOC_PURGE_DELAY=0
 USER 65532:65532
 EXPOSE 8080 9090
 ENTRYPOINT ["/app/tasks"]

@@ -266,8 +266,9 @@ for used in "$addr" "$metrics_addr"; do
 done
 log "starting our server on $addr (cold start: exec to /readyz 200, migrations included)"
 start_ms=$(now_ms)
+# The environment of the production image (Dockerfile), with local addresses.
 env LEPTOS_OUTPUT_NAME=tasks LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
-  LEPTOS_HASH_FILES=true LEPTOS_ENV=PROD LEPTOS_SITE_ADDR="$addr" METRICS_ADDR="$metrics_addr" \
+  LEPTOS_HASH_FILES=true LEPTOS_ENV=PROD MIMALLOC_PURGE_DELAY=0 LEPTOS_SITE_ADDR="$addr" METRICS_ADDR="$metrics_addr" \
   DATABASE_URL="$primary_url" DATABASE_REPLICA_URL="$replica_url" RUST_LOG="${BENCH_RUST_LOG:-warn}" \
   target/release/tasks serve >"$work/tasks.log" 2>&1 &
 server_pid[0]=$!

@@ -13,6 +13,12 @@ use tasks::{
     telemetry,
 };
 
+/// Rendering a page is mostly building strings: many small allocations, freed at the
+/// end of the request. mimalloc serves those markedly faster than glibc's malloc
+/// (docs/performance.md), without holding on to more memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage: tasks [serve | migrate | healthcheck]\n\
     \n  serve        apply pending migrations, then serve the app (default)\
     \n  migrate      apply pending migrations on the primary database and exit\

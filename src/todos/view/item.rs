@@ -2,7 +2,6 @@
 
 use super::{
     focus_element, focus_list_heading, list::ListState, textarea_content, FieldError, PageContext,
-    BUTTON_CLASS, FIELD_CLASS,
 };
 use crate::todos::{
     api::{delete_todo, set_todo_completed, update_todo, DeleteTodo, SetTodoCompleted, UpdateTodo},
@@ -93,7 +92,7 @@ pub(super) fn TodoItem(todo: Todo) -> impl IntoView {
             id=format!("todo-{}", todo.id)
             hidden=move || !shown()
             aria-busy=move || item.pending.get().to_string()
-            class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm"
+            class="todo-item"
         >
             <Show
                 when=move || item.editing.get()
@@ -249,7 +248,7 @@ fn ItemView(item: ItemState, created_iso: String, created_display: String) -> im
                     id=item.element_id("toggle")
                     aria-checked=move || completed().to_string()
                     aria-labelledby=title_id.clone()
-                    class="mt-0.5 flex size-6 items-center justify-center rounded-md border-2 border-slate-500 bg-white text-white hover:border-indigo-700 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-700 aria-checked:border-indigo-700 aria-checked:bg-indigo-700"
+                    class="todo-checkbox"
                 >
                     <svg aria-hidden="true" viewBox="0 0 16 16" class="size-4" class:invisible=move || !completed()>
                         <path d="M3 8.5l3 3 7-7" fill="none" stroke="currentColor" stroke-width="2.5" />
@@ -281,7 +280,7 @@ fn ItemView(item: ItemState, created_iso: String, created_display: String) -> im
                         type="submit"
                         id=item.element_id("edit")
                         aria-labelledby=format!("{} {}", item.element_id("edit"), item.element_id("title"))
-                        class=format!("{BUTTON_CLASS} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100")
+                        class="button button-secondary"
                     >
                         "Edit"
                     </button>
@@ -293,7 +292,7 @@ fn ItemView(item: ItemState, created_iso: String, created_display: String) -> im
                         type="submit"
                         id=item.element_id("delete")
                         aria-labelledby=format!("{} {}", item.element_id("delete"), item.element_id("title"))
-                        class=format!("{BUTTON_CLASS} border border-red-300 bg-white text-red-800 hover:bg-red-50")
+                        class="button button-danger"
                     >
                         "Delete"
                     </button>
@@ -473,7 +472,7 @@ fn EditForm(item: ItemState) -> impl IntoView {
                         item.draft_title.set(event.target().value());
                         recheck();
                     }
-                    class=FIELD_CLASS
+                    class="field"
                 />
                 <FieldError id=title_error_id message=title_error />
             </div>
@@ -495,7 +494,7 @@ fn EditForm(item: ItemState) -> impl IntoView {
                         item.draft_text.set(event.target().value());
                         recheck();
                     }
-                    class=FIELD_CLASS
+                    class="field"
                 >
                     {textarea_content(untrack(move || item.draft_text.get()))}
                 </textarea>
@@ -504,14 +503,14 @@ fn EditForm(item: ItemState) -> impl IntoView {
             <div class="flex gap-2">
                 <button
                     type="submit"
-                    class=format!("{BUTTON_CLASS} bg-indigo-700 text-white hover:bg-indigo-800")
+                    class="button button-primary"
                 >
                     "Save"
                 </button>
                 <a
                     href=context.current_query().href()
                     on:click=on_cancel
-                    class=format!("{BUTTON_CLASS} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100")
+                    class="button button-secondary"
                 >
                     "Cancel"
                 </a>

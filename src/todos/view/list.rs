@@ -1,9 +1,7 @@
 //! One page of the list and the controls around it: the count, the filters, "Mark all
 //! as done", "Clear completed", and the links to the pages before and after.
 
-use super::{
-    focus_element, focus_is_lost, focus_list_heading, item::TodoItem, PageContext, BUTTON_CLASS,
-};
+use super::{focus_element, focus_is_lost, focus_list_heading, item::TodoItem, PageContext};
 use crate::todos::{
     api::{clear_completed, set_all_completed, ClearCompleted, SetAllCompleted},
     listing::{Filter, ListQuery, TodoCounts, TodoPage},
@@ -200,7 +198,7 @@ fn BulkControls() -> impl IntoView {
                     <button
                         type="submit"
                         id="mark-all"
-                        class=format!("{BUTTON_CLASS} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100")
+                        class="button button-secondary"
                     >
                         {move || if marks_done() { "Mark all as done" } else { "Mark all as not done" }}
                     </button>
@@ -211,7 +209,7 @@ fn BulkControls() -> impl IntoView {
                     <button
                         type="submit"
                         id="clear-completed"
-                        class=format!("{BUTTON_CLASS} border border-slate-300 bg-white text-slate-800 hover:bg-slate-100")
+                        class="button button-secondary"
                     >
                         "Clear completed"
                     </button>

@@ -270,15 +270,6 @@ fn textarea_content(text: String) -> String {
     }
 }
 
-const FIELD_CLASS: &str = "mt-1 block w-full rounded-lg border border-slate-300 px-3 py-2 \
-    focus:border-indigo-600 focus:outline-none focus:ring-2 focus:ring-indigo-600 \
-    aria-[invalid=true]:border-red-600";
-
-/// Buttons: a visible focus ring on every one (keyboard users must see where they are).
-const BUTTON_CLASS: &str = "inline-flex items-center gap-2 rounded-lg px-3 py-1.5 text-sm \
-    font-semibold focus-visible:outline focus-visible:outline-2 \
-    focus-visible:outline-offset-2 focus-visible:outline-indigo-700";
-
 #[component]
 fn FieldError(id: String, message: Signal<Option<String>>) -> impl IntoView {
     move || {

@@ -1,6 +1,6 @@
 //! The form that creates a todo.
 
-use super::{textarea_content, FieldError, PageContext, FIELD_CLASS};
+use super::{textarea_content, FieldError, PageContext};
 use crate::todos::{
     api::CreateTodo,
     error::{SubmittedTodo, TodoError},
@@ -128,7 +128,7 @@ pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
                         recheck();
                     }
                     node_ref=title_input
-                    class=FIELD_CLASS
+                    class="field"
                 />
                 <FieldError id="new-todo-title-error".to_owned() message=title_error />
             </div>
@@ -150,7 +150,7 @@ pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
                         recheck();
                     }
                     node_ref=text_input
-                    class=FIELD_CLASS
+                    class="field"
                 >
                     {textarea_content(untrack(move || text.get()))}
                 </textarea>
