@@ -11,6 +11,7 @@
 #      formatted, parsed and checked (check-terraform.py), checkov on chart and terraform
 #   5. Playwright end-to-end tests in Chromium against the release build
 #      (`cargo leptos end-to-end --release`), hydrated and with JavaScript disabled
+#   6. a smoke run of the benchmark (scripts/bench.sh --smoke)
 # Stops at the first failure.
 set -euo pipefail
 
@@ -99,5 +100,8 @@ node -e '
   console.log(`Playwright: ${expected} passed, ${unexpected} failed, ${flaky} flaky, ${skipped} skipped`);
   if (expected === 0 || unexpected > 0 || flaky > 0) process.exit(1);
 ' "$report"
+
+step "benchmark smoke run (a few seconds, no thresholds: the command must not rot)"
+scripts/bench.sh --smoke
 
 step "all checks and tests passed"
