@@ -40,7 +40,16 @@ pub fn apply(router: Router, settings: &HttpSettings, hash_files: bool) -> Route
         .layer(middleware::from_fn(move |req, next| {
             cache_control(req, next, hash_files)
         }))
-        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        // Pages and server-function answers: gzip, not brotli. Brotli's encoder keeps a
+        // window of megabytes per response; under 32 concurrent page loads it tripled
+        // resident memory and cut throughput by two thirds (docs/performance.md), for a
+        // few hundred bytes saved per page. Static assets are unaffected: they are
+        // served precompressed (brotli q11) as built.
+        .layer(
+            CompressionLayer::new()
+                .no_br()
+                .quality(CompressionLevel::Precise(4)),
+        )
         .layer(middleware::from_fn(limit_body))
         // 503, not 408: browsers silently resend a request answered with 408, and a
         // create that did commit would then be stored twice.
