@@ -273,6 +273,7 @@ env LEPTOS_OUTPUT_NAME=tasks LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pk
   target/release/tasks serve >"$work/tasks.log" 2>&1 &
 server_pid[0]=$!
 started_pids+=("${server_pid[0]}")
+echo "${server_pid[0]}" >"$work/tasks.pid" # for a profiler attached during the run
 if ! cold_start_ms=$(wait_for_200 "http://$addr/readyz" "$start_ms" "${server_pid[0]}"); then
   tail -n 20 "$work/tasks.log" >&2
   die "our server did not become ready within 60 s (log: $work/tasks.log)"
@@ -685,6 +686,7 @@ if $write_docs; then
   cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
   pg_version=$(psql_url "$primary_url" -At -c "SHOW server_version")
   section=$work/section.md
+  # shellcheck disable=SC1091 # os-release is the system's, read at run time
   {
     echo "Measured on $(date -u '+%Y-%m-%d %H:%M UTC') at commit $(git rev-parse --short=12 HEAD)," \
       "by \`scripts/bench.sh${args_given:+ $args_given}\`."

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Where the server's CPU time goes, from a `perf` profile with call graphs.
 
-    perf record -F 499 --call-graph dwarf,16384 -p "$(pgrep -n -x tasks)" -o perf.data -- sleep 8
-    perf script -i perf.data | scripts/perf-breakdown.py
+    perf record -F 499 --call-graph dwarf,16384 -p "$(cat target/bench/tasks.pid)" -o perf.data -- sleep 8
+    perf script -i perf.data | scripts/perf-breakdown.py --top 3
 
-(run the first line while scripts/bench.sh, or wrk, loads the server; see
+(the first line while scripts/bench.sh loads the server; see "Profiling again" in
 docs/performance.md). Each sample counts for the category of the frame nearest its leaf
 that matches one of the patterns below, so time in malloc, memcpy or a system call goes
 to whoever called it. Prints the share of samples per category; with --top N, also the
