@@ -4,7 +4,7 @@
     perf record -F 499 --call-graph dwarf,16384 -p "$(cat target/bench/tasks.pid)" -o perf.data -- sleep 8
     perf script -i perf.data | scripts/perf-breakdown.py --top 3
 
-(the first line while scripts/bench.sh loads the server; see "Profiling again" in
+(the first line while scripts/bench.sh loads the server; see "Where the time goes" in
 docs/performance.md). Each sample counts for the category of the frame nearest its leaf
 that matches one of the patterns below, so time in malloc, memcpy or a system call goes
 to whoever called it. Prints the share of samples per category; with --top N, also the
