@@ -115,6 +115,12 @@ impl FieldErrors {
     pub fn is_empty(&self) -> bool {
         self.title.is_none() && self.text.is_none()
     }
+
+    /// The errors after the user changed the input, while errors show: each one goes
+    /// away once fixed. `None` while none show, since errors appear only on submit.
+    pub fn rechecked(&self, title: &str, text: &str) -> Option<Self> {
+        (!self.is_empty()).then(|| TodoInput::parse(title, text).err().unwrap_or_default())
+    }
 }
 
 fn title_error(trimmed: &str) -> Option<String> {
@@ -218,6 +224,14 @@ mod tests {
             errors.text.as_deref(),
             Some("Text contains a NUL character, which can't be stored.")
         );
+    }
+
+    #[test]
+    fn errors_are_rechecked_only_while_they_show() {
+        assert_eq!(FieldErrors::default().rechecked("", ""), None);
+        let showing = TodoInput::parse("", "").unwrap_err();
+        assert_eq!(showing.rechecked("fixed", ""), Some(FieldErrors::default()));
+        assert_eq!(showing.rechecked(" ", ""), Some(showing.clone()));
     }
 
     #[test]

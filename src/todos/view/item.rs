@@ -421,13 +421,13 @@ fn EditForm(item: ItemState) -> impl IntoView {
 
     // While errors show, re-check on every keystroke so each goes away once fixed.
     let recheck = move || {
-        if !item.draft_errors.with_untracked(FieldErrors::is_empty) {
-            let found = TodoInput::parse(
+        let rechecked = item.draft_errors.with_untracked(|errors| {
+            errors.rechecked(
                 &item.draft_title.get_untracked(),
                 &item.draft_text.get_untracked(),
             )
-            .err()
-            .unwrap_or_default();
+        });
+        if let Some(found) = rechecked {
             item.draft_errors.set(found);
         }
     };

@@ -85,10 +85,10 @@ pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
     };
     // While errors show, re-check on every keystroke so each goes away once fixed.
     let recheck = move || {
-        if !errors.with_untracked(FieldErrors::is_empty) {
-            let found = TodoInput::parse(&title.get_untracked(), &text.get_untracked())
-                .err()
-                .unwrap_or_default();
+        let rechecked = errors.with_untracked(|errors| {
+            errors.rechecked(&title.get_untracked(), &text.get_untracked())
+        });
+        if let Some(found) = rechecked {
             browser_errors.set(Some(found));
         }
     };
