@@ -97,9 +97,26 @@ if $for_tests && [ ! -x /usr/bin/chromium ]; then
 fi
 
 # --- Offline checkers of the infrastructure files --------------------------------------
+# `python3 -m venv` needs ensurepip, which Debian ships apart from python3: in
+# python3-venv, whose dependency python3.X-venv must match the interpreter's exact
+# version (the rust:*-bookworm CI image has python3 without either). When creating the
+# virtualenv fails, install both from apt and try once more.
+venv_create() { # venv
+  local venv=$1
+  python3 -m venv "$venv" && return 0
+  rm -rf "$venv"
+  local version
+  version=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])') || die "python3 does not run"
+  log "python3 -m venv failed: installing python$version-venv and python3-venv from apt, then retrying"
+  if ! (apt_install "python$version-venv" python3-venv); then
+    # A python3 that is not Debian's has no python3.X-venv package of its version.
+    apt_install python3-venv
+  fi
+  python3 -m venv "$venv" || die "python3 -m venv still fails after installing python$version-venv and python3-venv"
+}
 venv_install() { # venv packages...
   local venv=$1; shift
-  python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  venv_create "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check "$@"
 }
 if $for_tests; then
