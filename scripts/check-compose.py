@@ -5,10 +5,13 @@ Reads the resolved configuration (`docker-compose config --format json`) on stdi
 fails, naming every problem, when: the primary is not configured for streaming
 replication; the replica is not cloned with pg_basebackup as a standby of it; the app's
 two URLs do not point at the primary and the replica with the same user and database;
-or the start-up order and health checks do not hold the app back until both are ready.
+or the start-up order and health checks do not hold the app back until both are ready;
+or the database image is not pinned to an exact PostgreSQL version and a digest, the
+same for primary and replica.
 """
 import json
 import pathlib
+import re
 import sys
 from urllib.parse import urlparse
 
@@ -68,6 +71,14 @@ if write and reads:
              "app: both URLs must use the same user and database")
     need(primary_url.username == primary.get("environment", {}).get("POSTGRES_USER"),
          "app: DATABASE_URL user must be the primary's POSTGRES_USER")
+
+# One PostgreSQL, pinned: an exact major.minor version and the image's digest, so that
+# every machine runs the very image the version names (and Renovate can move both).
+for name, service in (("primary", primary), ("replica", replica)):
+    image = service.get("image", "")
+    need(re.fullmatch(r"postgres:\d+\.\d+(-[a-z]+)?@sha256:[0-9a-f]{64}", image),
+         f"{name}: image {image!r} must be postgres:MAJOR.MINOR[-DEBIAN]@sha256:DIGEST")
+need(primary.get("image") == replica.get("image"), "primary and replica must run the same image")
 
 # Start-up order: the app waits for both databases to be healthy.
 for dependency in ("primary", "replica"):
