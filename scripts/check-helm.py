@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Checks the Helm chart offline: lint (strict) and render every documented variant,
-then validate each rendered manifest against the Kubernetes schemas of the GKE version
-we target. Custom resources (CRDs) are not in those schemas: each is listed as skipped,
-never passed silently. Writes every variant's manifests under OUT_DIR for checkov.
+then
+  - lint each rendered template with yamllint (repeated keys in a mapping, which strict
+    YAML parsers and the API server reject, and which PyYAML would silently merge);
+  - validate each rendered manifest against the Kubernetes schemas of the GKE version we
+    target; custom resources (CRDs) are not in those schemas: each is listed as skipped,
+    never passed silently.
+Writes every variant's manifests under OUT_DIR for checkov.
 
 usage: check-helm.py CHART_DIR OUT_DIR
 """
@@ -12,6 +16,8 @@ import sys
 import kubernetes_validate
 import yaml
 from helm_python import chart as helm
+from yamllint import linter as yamllint
+from yamllint.config import YamlLintConfig
 
 KUBERNETES_VERSION = "1.31.0"  # GKE's regular channel; keep in step with terraform/
 
@@ -48,6 +54,7 @@ MUST_FAIL = {
     "database URL in values": {"env": {"DATABASE_URL": "postgres://u:secret@h/db"}},
     "gateway without hostname": {"gateway": {"enabled": True}},
 }
+YAMLLINT = YamlLintConfig("rules:\n  key-duplicates: enable\n")
 
 problems = []
 skipped = {}
@@ -62,6 +69,8 @@ for name, values in VARIANTS.items():
     for template, text in sorted(manifests.items()):
         if template.endswith("NOTES.txt"):
             continue
+        for problem in yamllint.run(text, YAMLLINT):
+            problems.append(f"{name}: {template}:{problem.line}:{problem.column}: yamllint: {problem.desc}")
         for document in yaml.safe_load_all(text):
             if not document:
                 continue
@@ -75,7 +84,7 @@ for name, values in VARIANTS.items():
             except Exception as error:  # the library raises several error types
                 problems.append(f"{name}: {template}: {kind}: {error}")
     (out_dir / f"{name}.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False))
-    print(f"helm: {name}: lint clean, {len(documents)} manifests rendered and validated")
+    print(f"helm: {name}: lint clean, {len(documents)} manifests rendered, yamllint clean and validated")
 
 for name, values in MUST_FAIL.items():
     try:

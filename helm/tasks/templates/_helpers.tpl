@@ -16,6 +16,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: app
 {{- end -}}
 
+{{/* The app's pod labels: the common labels and the selector labels, merged so that
+every key appears once (strict YAML parsers reject a mapping with a repeated key). */}}
+{{- define "tasks.podLabels" -}}
+{{- $labels := merge (include "tasks.selectorLabels" . | fromYaml) (include "tasks.labels" . | fromYaml) -}}
+{{- toYaml $labels -}}
+{{- end -}}
+
 {{- define "tasks.image" -}}
 {{- if .Values.image.digest -}}
 {{ .Values.image.repository }}@{{ .Values.image.digest }}
