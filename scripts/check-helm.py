@@ -5,7 +5,9 @@ then
     YAML parsers and the API server reject, and which PyYAML would silently merge);
   - validate each rendered manifest against the Kubernetes schemas of the GKE version we
     target; custom resources (CRDs) are not in those schemas: each is listed as skipped,
-    never passed silently.
+    never passed silently;
+  - check what the chart promises across manifests (the CHECKS below: the database
+    outlives the release).
 Writes every variant's manifests under OUT_DIR for checkov.
 
 usage: check-helm.py CHART_DIR OUT_DIR
@@ -58,6 +60,7 @@ YAMLLINT = YamlLintConfig("rules:\n  key-duplicates: enable\n")
 
 problems = []
 skipped = {}
+rendered = {}  # variant: its documents
 for name, values in VARIANTS.items():
     report = helm.lint(str(chart_dir), values, strict=True, kube_version=f"v{KUBERNETES_VERSION}")
     for message in report.get("messages", []):
@@ -83,6 +86,7 @@ for name, values in VARIANTS.items():
                 kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
             except Exception as error:  # the library raises several error types
                 problems.append(f"{name}: {template}: {kind}: {error}")
+    rendered[name] = documents
     (out_dir / f"{name}.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False))
     print(f"helm: {name}: lint clean, {len(documents)} manifests rendered, yamllint clean and validated")
 
@@ -92,6 +96,39 @@ for name, values in MUST_FAIL.items():
         problems.append(f"the chart accepted values it must refuse: {name}")
     except Exception:
         print(f"helm: refuses {name}: ok")
+
+
+# ---------------------------------------------------------------------------------------
+# Checks across manifests. Each takes one variant and returns its problems.
+
+def of_kind(docs, kind):
+    return [d for d in docs if d["kind"] == kind]
+
+
+def annotations(doc):
+    return (doc.get("metadata") or {}).get("annotations") or {}
+
+
+def check_database_kept(name, docs):
+    """The database outlives `helm uninstall` and a failed first --atomic install."""
+    found = []
+    for kind in ("Cluster", "ImageCatalog", "ObjectStore"):
+        for doc in of_kind(docs, kind):
+            if annotations(doc).get("helm.sh/resource-policy") != "keep":
+                found.append(f"{kind} {doc['metadata']['name']} lacks the annotation helm.sh/resource-policy: keep")
+    return found
+
+
+CHECKS = [check_database_kept]
+for check in CHECKS:
+    failures = []
+    for name, documents in rendered.items():
+        try:
+            failures += [f"{name}: {f}" for f in check(name, documents)]
+        except Exception as error:  # a manifest without what the check reads
+            failures.append(f"{name}: {check.__name__} could not run: {error!r}")
+    problems += [f"{check.__name__}: {f}" for f in failures]
+    print(f"helm: {' '.join(check.__doc__.split())} {'FAILED' if failures else 'ok'}")
 
 for kind, variants in sorted(skipped.items()):
     print(f"helm: SKIPPED schema validation of {kind} ({CRD_KINDS[kind]}: a CRD, not in the "
