@@ -1,22 +1,25 @@
 #!/usr/bin/env python3
 """Checks the Helm chart offline: lint (strict) and render every documented variant,
-then
+as `helm template --kube-version --api-versions` would for the clusters we target, then
   - lint each rendered template with yamllint (repeated keys in a mapping, which strict
     YAML parsers and the API server reject, and which PyYAML would silently merge);
   - validate each rendered manifest against the Kubernetes schemas of the GKE version we
     target; custom resources (CRDs) are not in those schemas: each is listed as skipped,
     never passed silently;
   - check what the chart promises across manifests (the CHECKS below: the database
-    outlives the release).
+    outlives the release, scrape objects only where their API is served).
 Writes every variant's manifests under OUT_DIR for checkov.
 
 usage: check-helm.py CHART_DIR OUT_DIR
 """
+import json
 import pathlib
+import re
 import sys
 
 import kubernetes_validate
 import yaml
+from helm_python import _native
 from helm_python import chart as helm
 from yamllint import linter as yamllint
 from yamllint.config import YamlLintConfig
@@ -24,31 +27,58 @@ from yamllint.config import YamlLintConfig
 KUBERNETES_VERSION = "1.31.0"  # GKE's regular channel; keep in step with terraform/
 
 # Kinds served by CRDs, with the group that defines them: checked by render and lint
-# only (and by checkov), not by schema.
+# only (and by checkov and the CHECKS below), not by schema.
 CRD_KINDS = {
     "Cluster": "postgresql.cnpg.io (CloudNativePG)",
     "ScheduledBackup": "postgresql.cnpg.io (CloudNativePG)",
     "ObjectStore": "barmancloud.cnpg.io (Barman Cloud plugin)",
     "PodMonitor": "monitoring.coreos.com (Prometheus Operator)",
+    "PodMonitoring": "monitoring.googleapis.com (Managed Service for Prometheus)",
     "Gateway": "gateway.networking.k8s.io (Gateway API)",
     "HTTPRoute": "gateway.networking.k8s.io (Gateway API)",
     "HealthCheckPolicy": "networking.gke.io (GKE Gateway controller)",
 }
 
-chart_dir = pathlib.Path(sys.argv[1])
+# What .Capabilities.APIVersions holds on the clusters we target, in the form Helm
+# builds it from discovery: "group/version" and "group/version/Kind".
+PROMETHEUS_OPERATOR_APIS = ["monitoring.coreos.com/v1", "monitoring.coreos.com/v1/PodMonitor"]
+GKE_APIS = [
+    "monitoring.googleapis.com/v1", "monitoring.googleapis.com/v1/PodMonitoring",
+    "networking.gke.io/v1", "networking.gke.io/v1/GCPBackendPolicy",
+    "networking.gke.io/v1/HealthCheckPolicy",
+    "gateway.networking.k8s.io/v1", "gateway.networking.k8s.io/v1/Gateway",
+    "gateway.networking.k8s.io/v1/HTTPRoute",
+]
+CNPG_APIS = [
+    "postgresql.cnpg.io/v1", "postgresql.cnpg.io/v1/Cluster", "postgresql.cnpg.io/v1/ImageCatalog",
+    "postgresql.cnpg.io/v1/ScheduledBackup", "barmancloud.cnpg.io/v1", "barmancloud.cnpg.io/v1/ObjectStore",
+]
+
+chart_dir = pathlib.Path(sys.argv[1]).resolve()
 out_dir = pathlib.Path(sys.argv[2])
 out_dir.mkdir(parents=True, exist_ok=True)
+repo_root = chart_dir.parent.parent
 
 gke_values = yaml.safe_load((chart_dir / "values-gke.yaml").read_text())
+# name: (values, what the cluster serves)
 VARIANTS = {
-    "default": {},
-    "gke": gke_values,
-    "external-database": {"database": {"cluster": {"enabled": False}, "existingSecret": "tasks-db"}},
-    "fixed-replicas-no-monitoring": {
-        "autoscaling": {"enabled": False},
-        "metrics": {"podMonitor": False},
-    },
-    "plain-ingress": {"ingress": {"enabled": True, "className": "gce", "hostname": "tasks.example.com", "tlsSecretName": "tasks-tls"}},
+    "default": ({}, PROMETHEUS_OPERATOR_APIS + CNPG_APIS),
+    "default-no-optional-apis": ({}, []),
+    "gke": (gke_values, GKE_APIS + CNPG_APIS),
+    "gke-no-optional-apis": (gke_values, []),
+    "external-database": (
+        {"database": {"cluster": {"enabled": False}, "existingSecret": "tasks-db"}},
+        PROMETHEUS_OPERATOR_APIS,
+    ),
+    "fixed-replicas-no-monitoring": (
+        {"autoscaling": {"enabled": False}, "metrics": {"podMonitor": False},
+         "database": {"cluster": {"monitoring": {"enabled": False}}}},
+        PROMETHEUS_OPERATOR_APIS + CNPG_APIS,
+    ),
+    "plain-ingress": (
+        {"ingress": {"enabled": True, "className": "gce", "hostname": "tasks.example.com", "tlsSecretName": "tasks-tls"}},
+        PROMETHEUS_OPERATOR_APIS + CNPG_APIS,
+    ),
 }
 # Values the chart must refuse.
 MUST_FAIL = {
@@ -58,19 +88,36 @@ MUST_FAIL = {
 }
 YAMLLINT = YamlLintConfig("rules:\n  key-duplicates: enable\n")
 
+
+def render(values, api_versions):
+    """An offline `helm template tasks CHART -n tasks --kube-version ... --api-versions ...`.
+    helm-python-sdk 0.2.2's Chart.render() does not pass these two options, although the
+    native library it wraps reads them (`kube_version`, `api_versions`): call it directly.
+    The CHECKS below fail if the API versions were not taken into account."""
+    options = {"name": "tasks", "namespace": "tasks", "kube_version": f"v{KUBERNETES_VERSION}",
+               "api_versions": api_versions}
+    with helm.Chart.load(str(chart_dir)) as chart:
+        return json.loads(_native.call_string("helm_render", chart._raw(), json.dumps(values), json.dumps(options)))
+
+
 problems = []
 skipped = {}
-rendered = {}  # variant: its documents
-for name, values in VARIANTS.items():
+rendered = {}  # variant: {"documents": [...], "notes": str}
+for name, (values, api_versions) in VARIANTS.items():
     report = helm.lint(str(chart_dir), values, strict=True, kube_version=f"v{KUBERNETES_VERSION}")
     for message in report.get("messages", []):
         if message["severity"] >= 2:
             problems.append(f"{name}: lint: {message['path']}: {message['error']}")
     problems += [f"{name}: lint: {error}" for error in report.get("errors", [])]
-    manifests = helm.Chart.load(str(chart_dir)).render(values, name="tasks", namespace="tasks")
-    documents = []
+    try:
+        manifests = render(values, api_versions)
+    except Exception as error:  # the library raises several error types
+        problems.append(f"{name}: render: {error}")
+        continue
+    documents, notes = [], ""
     for template, text in sorted(manifests.items()):
         if template.endswith("NOTES.txt"):
+            notes = text
             continue
         for problem in yamllint.run(text, YAMLLINT):
             problems.append(f"{name}: {template}:{problem.line}:{problem.column}: yamllint: {problem.desc}")
@@ -86,13 +133,13 @@ for name, values in VARIANTS.items():
                 kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
             except Exception as error:  # the library raises several error types
                 problems.append(f"{name}: {template}: {kind}: {error}")
-    rendered[name] = documents
+    rendered[name] = {"documents": documents, "notes": notes, "values": values}
     (out_dir / f"{name}.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False))
     print(f"helm: {name}: lint clean, {len(documents)} manifests rendered, yamllint clean and validated")
 
 for name, values in MUST_FAIL.items():
     try:
-        helm.Chart.load(str(chart_dir)).render(values, name="tasks", namespace="tasks")
+        render(values, [])
         problems.append(f"the chart accepted values it must refuse: {name}")
     except Exception:
         print(f"helm: refuses {name}: ok")
@@ -109,7 +156,15 @@ def annotations(doc):
     return (doc.get("metadata") or {}).get("annotations") or {}
 
 
-def check_database_kept(name, docs):
+def the_deployment(docs):
+    return of_kind(docs, "Deployment")[0]
+
+
+def app_container(deployment):
+    return next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "app")
+
+
+def check_database_kept(name, docs, notes):
     """The database outlives `helm uninstall` and a failed first --atomic install."""
     found = []
     for kind in ("Cluster", "ImageCatalog", "ObjectStore"):
@@ -119,16 +174,53 @@ def check_database_kept(name, docs):
     return found
 
 
-CHECKS = [check_database_kept]
+def check_scrape_objects(name, docs, notes):
+    """A PodMonitor or PodMonitoring only where its API is served, for the app and the
+    database, on the ports and pods they name."""
+    values, apis = VARIANTS[name]
+    metrics = {"podMonitor": True, "podMonitoring": False, **values.get("metrics", {})}
+    db = {"enabled": True, "monitoring": {"enabled": True}, **values.get("database", {}).get("cluster", {})}
+    expected_targets = 1 + bool(db["enabled"] and db.get("monitoring", {}).get("enabled", True))
+    found = []
+    for kind, key, api in (("PodMonitor", "podMonitor", "monitoring.coreos.com/v1/PodMonitor"),
+                           ("PodMonitoring", "podMonitoring", "monitoring.googleapis.com/v1/PodMonitoring")):
+        objects = of_kind(docs, kind)
+        wanted = metrics[key] and api in apis
+        if wanted and len(objects) != expected_targets:
+            found.append(f"{len(objects)} {kind}(s) rendered where {api} is served, {expected_targets} expected")
+        if not wanted and objects:
+            found.append(f"{kind} rendered although " + ("the cluster does not serve " + api if metrics[key] else f"metrics.{key} is off"))
+        if metrics[key] and api not in apis and f"serves no {api.rsplit('/', 1)[0]}" not in " ".join(notes.split()):
+            found.append(f"the release notes do not say that no {kind} was rendered")
+        for obj in objects:
+            endpoints = obj["spec"].get("podMetricsEndpoints") or obj["spec"].get("endpoints")
+            if [e.get("port") for e in endpoints] != ["metrics"]:
+                found.append(f"{kind} {obj['metadata']['name']} does not scrape the port named metrics")
+    if name == "gke" and not of_kind(docs, "PodMonitoring"):
+        found.append("values-gke.yaml renders no PodMonitoring, although terraform/ turns on Managed Prometheus")
+    deployment = the_deployment(docs)
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    ports = {p["name"] for p in app_container(deployment)["ports"]}
+    app_objects = [o for o in of_kind(docs, "PodMonitor") + of_kind(docs, "PodMonitoring")
+                   if "cnpg.io/cluster" not in o["spec"]["selector"]["matchLabels"]]
+    for obj in app_objects:
+        selector = obj["spec"]["selector"]["matchLabels"]
+        if any(pod_labels.get(k) != v for k, v in selector.items()) or "metrics" not in ports:
+            found.append(f"{obj['kind']} {obj['metadata']['name']} selects no app pod with a metrics port")
+    return found
+
+
+CHECKS = [check_database_kept, check_scrape_objects]
 for check in CHECKS:
     failures = []
-    for name, documents in rendered.items():
+    for name, result in rendered.items():
         try:
-            failures += [f"{name}: {f}" for f in check(name, documents)]
+            failures += [f"{name}: {f}" for f in check(name, result["documents"], result["notes"])]
         except Exception as error:  # a manifest without what the check reads
             failures.append(f"{name}: {check.__name__} could not run: {error!r}")
     problems += [f"{check.__name__}: {f}" for f in failures]
     print(f"helm: {' '.join(check.__doc__.split())} {'FAILED' if failures else 'ok'}")
+
 
 for kind, variants in sorted(skipped.items()):
     print(f"helm: SKIPPED schema validation of {kind} ({CRD_KINDS[kind]}: a CRD, not in the "
