@@ -7,7 +7,8 @@ as `helm template --kube-version --api-versions` would for the clusters we targe
     target; custom resources (CRDs) are not in those schemas: each is listed as skipped,
     never passed silently;
   - check what the chart promises across manifests (the CHECKS below: the database
-    outlives the release, scrape objects only where their API is served).
+    outlives the release, scrape objects only where their API is served,
+    one PostgreSQL version pinned by digest).
 Writes every variant's manifests under OUT_DIR for checkov.
 
 usage: check-helm.py CHART_DIR OUT_DIR
@@ -30,6 +31,7 @@ KUBERNETES_VERSION = "1.31.0"  # GKE's regular channel; keep in step with terraf
 # only (and by checkov and the CHECKS below), not by schema.
 CRD_KINDS = {
     "Cluster": "postgresql.cnpg.io (CloudNativePG)",
+    "ImageCatalog": "postgresql.cnpg.io (CloudNativePG)",
     "ScheduledBackup": "postgresql.cnpg.io (CloudNativePG)",
     "ObjectStore": "barmancloud.cnpg.io (Barman Cloud plugin)",
     "PodMonitor": "monitoring.coreos.com (Prometheus Operator)",
@@ -53,6 +55,7 @@ CNPG_APIS = [
     "postgresql.cnpg.io/v1", "postgresql.cnpg.io/v1/Cluster", "postgresql.cnpg.io/v1/ImageCatalog",
     "postgresql.cnpg.io/v1/ScheduledBackup", "barmancloud.cnpg.io/v1", "barmancloud.cnpg.io/v1/ObjectStore",
 ]
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 chart_dir = pathlib.Path(sys.argv[1]).resolve()
 out_dir = pathlib.Path(sys.argv[2])
@@ -210,7 +213,45 @@ def check_scrape_objects(name, docs, notes):
     return found
 
 
-CHECKS = [check_database_kept, check_scrape_objects]
+def check_postgresql_version(name, docs, notes):
+    """One PostgreSQL version: the Cluster's image is digest-pinned, from its ImageCatalog,
+    of the major the catalog declares, and the same major.minor as docker-compose.yml."""
+    found = []
+    compose = yaml.safe_load((repo_root / "docker-compose.yml").read_text())
+    compose_images = {str(v.get("image")) for k, v in compose.items() if k.startswith("x-") and isinstance(v, dict)}
+    compose_images |= {str(s.get("image")) for s in compose.get("services", {}).values()}
+    compose_versions = {m.groups() for i in compose_images
+                        if (m := re.match(r"^(?:docker\.io/)?(?:library/)?postgres:(\d+)\.(\d+)\b", i))}
+    if len(compose_versions) != 1:
+        return [f"docker-compose.yml names {len(compose_versions)} PostgreSQL versions ({sorted(compose_images)}), one expected"]
+    catalogs = {c["metadata"]["name"]: c for c in of_kind(docs, "ImageCatalog")}
+    for cluster in of_kind(docs, "Cluster"):
+        spec = cluster["spec"]
+        if "imageCatalogRef" in spec:
+            ref = spec["imageCatalogRef"]
+            catalog = catalogs.get(ref["name"]) if ref.get("kind") == "ImageCatalog" else None
+            images = [i["image"] for i in (catalog or {"spec": {"images": []}})["spec"]["images"] if i["major"] == ref["major"]]
+            if len(images) != 1:
+                found.append(f"Cluster {cluster['metadata']['name']}: no image of major {ref['major']} in a rendered ImageCatalog {ref['name']}")
+                continue
+            image, major = images[0], ref["major"]
+        else:
+            image, major = spec.get("imageName", ""), None
+        if not DIGEST.search(image):
+            found.append(f"Cluster {cluster['metadata']['name']}: PostgreSQL image {image!r} is not pinned by digest")
+        version = re.search(r"/postgresql:(\d+)\.(\d+)\b", image)
+        if not version:
+            found.append(f"Cluster {cluster['metadata']['name']}: no PostgreSQL major.minor in the tag of {image!r}")
+            continue
+        if major is not None and int(version.group(1)) != major:
+            found.append(f"Cluster {cluster['metadata']['name']}: the catalog declares major {major} for {image}")
+        if version.groups() not in compose_versions:
+            found.append(f"Cluster {cluster['metadata']['name']}: PostgreSQL {'.'.join(version.groups())}, "
+                         f"docker-compose.yml {'.'.join(next(iter(compose_versions)))}")
+    return found
+
+
+CHECKS = [check_database_kept, check_scrape_objects, check_postgresql_version]
 for check in CHECKS:
     failures = []
     for name, result in rendered.items():
