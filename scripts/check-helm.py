@@ -8,7 +8,7 @@ as `helm template --kube-version --api-versions` would for the clusters we targe
     never passed silently;
   - check what the chart promises across manifests (the CHECKS below: the database
     outlives the release, scrape objects only where their API is served,
-    one PostgreSQL version pinned by digest).
+    one PostgreSQL version pinned by digest, the database's NetworkPolicy).
 Writes every variant's manifests under OUT_DIR for checkov.
 
 usage: check-helm.py CHART_DIR OUT_DIR
@@ -251,7 +251,45 @@ def check_postgresql_version(name, docs, notes):
     return found
 
 
-CHECKS = [check_database_kept, check_scrape_objects, check_postgresql_version]
+def check_database_network_policy(name, docs, notes):
+    """The database pods admit the operator (8000, 5432), the app and the other instances
+    (5432), and nothing else but Prometheus on the exporter's port."""
+    found = []
+    deployment = the_deployment(docs)
+    app_labels = deployment["spec"]["selector"]["matchLabels"]
+    for cluster in of_kind(docs, "Cluster"):
+        cluster_name = cluster["metadata"]["name"]
+        policies = [p for p in of_kind(docs, "NetworkPolicy")
+                    if p["spec"]["podSelector"].get("matchLabels") == {"cnpg.io/cluster": cluster_name}]
+        if len(policies) != 1 or "Ingress" not in policies[0]["spec"].get("policyTypes", []):
+            found.append(f"no NetworkPolicy restricts ingress to the pods of Cluster {cluster_name}")
+            continue
+        admitted = set()  # (source, port)
+        for rule in policies[0]["spec"].get("ingress", []):
+            ports = [p["port"] for p in rule.get("ports", [])] or ["any"]
+            for source in rule.get("from", [{"anyone": True}]):
+                if "ipBlock" in source or "anyone" in source:
+                    found.append(f"NetworkPolicy {policies[0]['metadata']['name']} admits {source}")
+                ns = (source.get("namespaceSelector") or {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+                pods = (source.get("podSelector") or {}).get("matchLabels")
+                if "namespaceSelector" in source and not ns:
+                    found.append(f"NetworkPolicy {policies[0]['metadata']['name']} admits several namespaces: {source}")
+                label = ("operator" if ns and pods and pods.get("app.kubernetes.io/name") == "cloudnative-pg"
+                         else "instances" if not ns and pods == {"cnpg.io/cluster": cluster_name}
+                         else "app" if not ns and pods == app_labels
+                         else f"namespace {ns}" if ns and not pods else json.dumps(source))
+                admitted |= {(label, port) for port in ports}
+        for need in (("operator", 8000), ("operator", 5432), ("instances", 5432), ("app", 5432)):
+            if need not in admitted:
+                found.append(f"NetworkPolicy {policies[0]['metadata']['name']} does not admit the {need[0]} on {need[1]}")
+        for source, port in admitted:
+            if source not in ("operator", "instances", "app") and port != 9187:
+                found.append(f"NetworkPolicy {policies[0]['metadata']['name']} admits {source} on {port}")
+    return found
+
+
+CHECKS = [check_database_kept, check_scrape_objects, check_postgresql_version,
+          check_database_network_policy]
 for check in CHECKS:
     failures = []
     for name, result in rendered.items():
