@@ -46,6 +46,26 @@ variable "github_repository_id" {
   }
 }
 
+variable "github_environment" {
+  description = "GitHub deployment environment of the deploy job (its `environment:`); only tokens of jobs in it may deploy."
+  type        = string
+  default     = "production"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+$", var.github_environment))
+    error_message = "github_environment must be a plain environment name."
+  }
+}
+
+variable "github_deploy_workflow" {
+  description = "File name, under .github/workflows/, of the workflow whose deploy job may deploy."
+  type        = string
+  default     = "ci.yml"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]+[.]ya?ml$", var.github_deploy_workflow))
+    error_message = "github_deploy_workflow must be a workflow file name such as ci.yml."
+  }
+}
+
 variable "subnet_cidr" {
   description = "Primary range of the nodes' subnet."
   type        = string
