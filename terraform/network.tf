@@ -65,3 +65,27 @@ resource "google_compute_firewall" "load_balancer_to_app" {
     metadata = "INCLUDE_ALL_METADATA"
   }
 }
+
+# The private control plane calls admission webhooks on the nodes. GKE's own firewall
+# rule for it ("gke-<cluster>-<id>-master") allows only tcp/443 and tcp/10250 from the
+# control-plane range; other webhook ports need a rule of their own (GKE, "private
+# clusters: adding firewall rules for specific use cases"). CloudNativePG's operator
+# serves its mutating and validating webhooks on 9443 (its webhook Service maps 443 to
+# targetPort 9443, the manager runs with --webhook-port=9443): without this rule
+# creating the Cluster times out. cert-manager's webhook listens on 10250, already open.
+resource "google_compute_firewall" "control_plane_to_webhooks" {
+  name                    = "${var.name}-control-plane-to-webhooks"
+  network                 = google_compute_network.this.id
+  direction               = "INGRESS"
+  source_ranges           = [var.master_cidr]
+  target_service_accounts = [google_service_account.nodes.email]
+
+  allow {
+    protocol = "tcp"
+    ports    = ["9443"]
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
