@@ -54,9 +54,21 @@ resource "google_service_account" "db_backup" {
   display_name = "CloudNativePG backups of ${var.name} (Workload Identity)"
 }
 
+# Base backups and WAL segments: create, read, list and delete objects.
 resource "google_storage_bucket_iam_member" "db_backup" {
   bucket = google_storage_bucket.db_backups.name
   role   = "roles/storage.objectAdmin"
+  member = "serviceAccount:${google_service_account.db_backup.email}"
+}
+
+# barman-cloud first checks that the bucket exists: its Google Cloud Storage interface
+# calls the client library's bucket exists(), a GET on the bucket that needs
+# storage.buckets.get (barman, cloud_providers/google_cloud_storage.py). objectAdmin
+# carries no bucket permission, so WAL archiving failed with a 403.
+# legacyBucketReader grants storage.buckets.get (and objects.list) on this bucket only.
+resource "google_storage_bucket_iam_member" "db_backup_bucket_get" {
+  bucket = google_storage_bucket.db_backups.name
+  role   = "roles/storage.legacyBucketReader"
   member = "serviceAccount:${google_service_account.db_backup.email}"
 }
 
