@@ -73,6 +73,8 @@ resource "google_container_cluster" "this" {
       issue_client_certificate = false
     }
   }
+  # Admission follows the project's Binary Authorization policy (binauthz.tf), which
+  # exists before the cluster (depends_on below).
   binary_authorization {
     evaluation_mode = "PROJECT_SINGLETON_POLICY_ENFORCE"
   }
@@ -109,7 +111,7 @@ resource "google_container_cluster" "this" {
     }
   }
 
-  depends_on = [google_project_service.this]
+  depends_on = [google_project_service.this, google_binary_authorization_policy.this]
 }
 
 resource "google_container_node_pool" "app" {

@@ -1,6 +1,8 @@
 locals {
   services = [
     "artifactregistry.googleapis.com",
+    # Binary Authorization: the cluster enforces the project policy (binauthz.tf).
+    "binaryauthorization.googleapis.com",
     "compute.googleapis.com",
     "container.googleapis.com",
     "iam.googleapis.com",
