@@ -81,9 +81,14 @@ resource "google_container_cluster" "this" {
   gateway_api_config {
     channel = "CHANNEL_STANDARD"
   }
+  # Workload configuration auditing stays (mode BASIC). GKE's workload vulnerability
+  # scanning, standard tier, was deprecated in July 2024 and removed on 31 July 2025
+  # (GKE "posture management deprecations"; the API marks VULNERABILITY_BASIC "no
+  # longer supported"): images are scanned by Artifact Analysis in Artifact Registry
+  # instead (containerscanning.googleapis.com, services.tf).
   security_posture_config {
     mode               = "BASIC"
-    vulnerability_mode = "VULNERABILITY_BASIC"
+    vulnerability_mode = "VULNERABILITY_DISABLED"
   }
   logging_config {
     enable_components = ["SYSTEM_COMPONENTS", "WORKLOADS"]

@@ -5,6 +5,10 @@ locals {
     "binaryauthorization.googleapis.com",
     "compute.googleapis.com",
     "container.googleapis.com",
+    # Artifact Analysis scans every image pushed to Artifact Registry once this API is
+    # on (its "scan OS packages automatically" guide), replacing GKE's workload
+    # vulnerability scanning, which is gone (gke.tf).
+    "containerscanning.googleapis.com",
     "iam.googleapis.com",
     "iamcredentials.googleapis.com",
     "logging.googleapis.com",
