@@ -9,6 +9,7 @@
 resource "google_service_account" "nodes" {
   account_id   = "${var.name}-nodes"
   display_name = "GKE nodes of ${var.name}"
+  depends_on   = [google_project_service.this]
 }
 
 # The roles safer-cluster gives its node service account, and no more.
@@ -20,9 +21,10 @@ resource "google_project_iam_member" "nodes" {
     "roles/stackdriver.resourceMetadata.writer",
     "roles/autoscaling.metricsWriter",
   ])
-  project = var.project_id
-  role    = each.value
-  member  = "serviceAccount:${google_service_account.nodes.email}"
+  project    = var.project_id
+  role       = each.value
+  member     = "serviceAccount:${google_service_account.nodes.email}"
+  depends_on = [google_project_service.this]
 }
 
 resource "google_container_cluster" "this" {

@@ -50,6 +50,7 @@ resource "google_iam_workload_identity_pool_provider" "github" {
 resource "google_service_account" "deployer" {
   account_id   = "${var.name}-deployer"
   display_name = "GitHub Actions deployer of ${var.github_repository}"
+  depends_on   = [google_project_service.this]
 }
 
 resource "google_service_account_iam_member" "deployer_from_github" {
@@ -69,7 +70,8 @@ resource "google_artifact_registry_repository_iam_member" "deployer_push" {
 # Deploy to the cluster: Kubernetes objects through the DNS endpoint, nothing about the
 # cluster itself.
 resource "google_project_iam_member" "deployer_deploy" {
-  project = var.project_id
-  role    = "roles/container.developer"
-  member  = "serviceAccount:${google_service_account.deployer.email}"
+  project    = var.project_id
+  role       = "roles/container.developer"
+  member     = "serviceAccount:${google_service_account.deployer.email}"
+  depends_on = [google_project_service.this]
 }

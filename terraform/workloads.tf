@@ -6,6 +6,7 @@
 resource "google_service_account" "app" {
   account_id   = "${var.name}-app"
   display_name = "Tasks app (Workload Identity)"
+  depends_on   = [google_project_service.this]
 }
 
 resource "google_service_account_iam_member" "app_workload_identity" {
@@ -36,6 +37,8 @@ resource "google_storage_bucket" "db_backups" {
   logging {
     log_bucket = google_storage_bucket.access_logs.name
   }
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_storage_bucket" "access_logs" {
@@ -47,11 +50,14 @@ resource "google_storage_bucket" "access_logs" {
   versioning {
     enabled = true
   }
+
+  depends_on = [google_project_service.this]
 }
 
 resource "google_service_account" "db_backup" {
   account_id   = "${var.name}-db-backup"
   display_name = "CloudNativePG backups of ${var.name} (Workload Identity)"
+  depends_on   = [google_project_service.this]
 }
 
 # Base backups and WAL segments: create, read, list and delete objects.
@@ -82,7 +88,8 @@ resource "google_service_account_iam_member" "db_backup_workload_identity" {
 
 # The Gateway's public address and its Google-managed certificate.
 resource "google_compute_global_address" "gateway" {
-  name = "${var.name}-ip"
+  name       = "${var.name}-ip"
+  depends_on = [google_project_service.this]
 }
 
 resource "google_compute_managed_ssl_certificate" "gateway" {
@@ -90,4 +97,5 @@ resource "google_compute_managed_ssl_certificate" "gateway" {
   managed {
     domains = [var.domain]
   }
+  depends_on = [google_project_service.this]
 }
