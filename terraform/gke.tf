@@ -106,6 +106,17 @@ resource "google_container_cluster" "this" {
     app = var.name
   }
 
+  # Automatic upgrades only on weekends, 04:00-12:00 UTC (clear of the 03:00 UTC
+  # database backup). GKE wants at least 48 hours of maintenance availability in any
+  # 32 days, in windows of at least 4 hours; Saturdays and Sundays give 64 or more.
+  maintenance_policy {
+    recurring_window {
+      start_time = "2025-01-04T04:00:00Z"
+      end_time   = "2025-01-04T12:00:00Z"
+      recurrence = "FREQ=WEEKLY;BYDAY=SA,SU"
+    }
+  }
+
   # The first node pool comes from google_container_node_pool below.
   node_config {
     service_account = google_service_account.nodes.email
@@ -116,6 +127,14 @@ resource "google_container_cluster" "this" {
     workload_metadata_config {
       mode = "GKE_METADATA"
     }
+  }
+
+  lifecycle {
+    # This node_config only shapes the default pool, which is removed at creation.
+    # Afterwards the API reports the first remaining pool's settings here (the
+    # cluster's nodeConfig is deprecated in favour of each pool's config), and any
+    # difference would force a new cluster: the node pool resource owns them.
+    ignore_changes = [node_config]
   }
 
   depends_on = [google_project_service.this, google_binary_authorization_policy.this]
