@@ -9,6 +9,29 @@ resource "google_artifact_registry_repository" "images" {
     immutable_tags = true
   }
 
+  # Every deploy pushes an image index, its platform image and its attestation (SBOM,
+  # provenance), each one "version" to Artifact Registry. A version is deleted only
+  # when it is older than 90 days AND outside the 30 most recent: when a version
+  # matches both a delete and a keep policy, Artifact Registry keeps it (its
+  # "cleanup policies" overview). So the last ten or so releases, and everything from
+  # the last 90 days, stay available to `helm rollback`.
+  cleanup_policy_dry_run = false
+  cleanup_policies {
+    id     = "delete-older-than-90-days"
+    action = "DELETE"
+    condition {
+      tag_state  = "ANY"
+      older_than = "7776000s"
+    }
+  }
+  cleanup_policies {
+    id     = "keep-30-most-recent"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = 30
+    }
+  }
+
   depends_on = [google_project_service.this]
 }
 
