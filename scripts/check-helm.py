@@ -8,7 +8,8 @@ as `helm template --kube-version --api-versions` would for the clusters we targe
     never passed silently;
   - check what the chart promises across manifests (the CHECKS below: the database
     outlives the release, scrape objects only where their API is served,
-    one PostgreSQL version pinned by digest, the database's NetworkPolicy).
+    one PostgreSQL version pinned by digest, the database's NetworkPolicy, shutdown
+    and draining timings).
 Writes every variant's manifests under OUT_DIR for checkov.
 
 usage: check-helm.py CHART_DIR OUT_DIR
@@ -39,6 +40,7 @@ CRD_KINDS = {
     "Gateway": "gateway.networking.k8s.io (Gateway API)",
     "HTTPRoute": "gateway.networking.k8s.io (Gateway API)",
     "HealthCheckPolicy": "networking.gke.io (GKE Gateway controller)",
+    "GCPBackendPolicy": "networking.gke.io (GKE Gateway controller)",
 }
 
 # What .Capabilities.APIVersions holds on the clusters we target, in the form Helm
@@ -88,6 +90,8 @@ MUST_FAIL = {
     "no database": {"database": {"cluster": {"enabled": False}}},
     "database URL in values": {"env": {"DATABASE_URL": "postgres://u:secret@h/db"}},
     "gateway without hostname": {"gateway": {"enabled": True}},
+    "no time to shut down after the preStop pause": {"terminationGracePeriodSeconds": 20, "preStopSleepSeconds": 15},
+    "draining longer than the load balancer allows": {"gateway": {"backendPolicy": {"drainingTimeoutSec": 3601}}},
 }
 YAMLLINT = YamlLintConfig("rules:\n  key-duplicates: enable\n")
 
@@ -165,6 +169,22 @@ def the_deployment(docs):
 
 def app_container(deployment):
     return next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "app")
+
+
+def env_of(container):
+    return {e["name"]: e.get("value") for e in container.get("env", [])}
+
+
+def app_request_timeout_secs(container):
+    """The app's REQUEST_TIMEOUT_MS: from the Deployment, else the app's default."""
+    value = env_of(container).get("REQUEST_TIMEOUT_MS")
+    if value is None:
+        source = (repo_root / "src" / "config.rs").read_text()
+        match = re.search(r'"REQUEST_TIMEOUT_MS",\s*var\("REQUEST_TIMEOUT_MS"\),\s*([0-9_]+)', source)
+        if not match:
+            raise ValueError("cannot find the default of REQUEST_TIMEOUT_MS in src/config.rs")
+        value = match.group(1).replace("_", "")
+    return int(value) / 1000
 
 
 def check_database_kept(name, docs, notes):
@@ -288,8 +308,46 @@ def check_database_network_policy(name, docs, notes):
     return found
 
 
+def check_shutdown(name, docs, notes):
+    """preStop pause, then SHUTDOWN_GRACE_SECS for the requests in flight, within
+    terminationGracePeriodSeconds; the load balancer drains within that time."""
+    found = []
+    deployment = the_deployment(docs)
+    pod = deployment["spec"]["template"]["spec"]
+    container = app_container(deployment)
+    pre_stop = (container.get("lifecycle") or {}).get("preStop") or {}
+    sleep = (pre_stop.get("sleep") or {}).get("seconds")
+    grace = int(env_of(container).get("SHUTDOWN_GRACE_SECS") or 0)
+    request_timeout = app_request_timeout_secs(container)
+    total = pod.get("terminationGracePeriodSeconds", 30)
+    if not sleep or sleep < 10:
+        found.append(f"preStop sleep of {sleep} s: too short for the load balancer to stop sending requests (>= 10 s)")
+    if not total > (sleep or 0) + grace:
+        found.append(f"terminationGracePeriodSeconds {total} <= preStop {sleep} + SHUTDOWN_GRACE_SECS {grace}")
+    if grace < request_timeout:
+        found.append(f"SHUTDOWN_GRACE_SECS {grace} < the app's request timeout {request_timeout:g} s")
+    policies = of_kind(docs, "GCPBackendPolicy")
+    if of_kind(docs, "Gateway") and not policies:
+        found.append("no GCPBackendPolicy for the Gateway's backend (connection draining, timeout)")
+    services = {r["name"] for route in of_kind(docs, "HTTPRoute") for rule in route["spec"]["rules"]
+                for r in rule.get("backendRefs", [])}
+    for policy in policies:
+        target = policy["spec"]["targetRef"]
+        if (target.get("group"), target.get("kind")) != ("", "Service") or target["name"] not in services:
+            found.append(f"GCPBackendPolicy {policy['metadata']['name']} targets {target}, not a Service of the HTTPRoutes")
+        config = policy["spec"].get("default", {})
+        draining = (config.get("connectionDraining") or {}).get("drainingTimeoutSec")
+        timeout = config.get("timeoutSec", 30)
+        if draining is None or not request_timeout <= draining <= (sleep or 0) + grace:
+            found.append(f"drainingTimeoutSec {draining}: not between the app's request timeout "
+                         f"({request_timeout:g} s) and preStop + SHUTDOWN_GRACE_SECS ({(sleep or 0) + grace} s)")
+        if not timeout > request_timeout:
+            found.append(f"timeoutSec {timeout} <= the app's request timeout {request_timeout:g} s")
+    return found
+
+
 CHECKS = [check_database_kept, check_scrape_objects, check_postgresql_version,
-          check_database_network_policy]
+          check_database_network_policy, check_shutdown]
 for check in CHECKS:
     failures = []
     for name, result in rendered.items():
