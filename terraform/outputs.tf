@@ -52,3 +52,12 @@ output "gateway_certificate_name" {
   description = "The chart's gateway.preSharedCerts."
   value       = google_compute_managed_ssl_certificate.gateway.name
 }
+
+output "deployer_rbac_manifest" {
+  description = "Namespace, Role and RoleBinding that let the CI deployer manage the release in its namespace only; the operator applies it once: terraform output -raw deployer_rbac_manifest | kubectl apply -f -"
+  value = templatefile("${path.module}/k8s/deployer-rbac.yaml.tftpl", {
+    namespace = var.k8s_namespace
+    name      = var.name
+    deployer  = google_service_account.deployer.email
+  })
+}

@@ -67,11 +67,28 @@ resource "google_artifact_registry_repository_iam_member" "deployer_push" {
   member     = "serviceAccount:${google_service_account.deployer.email}"
 }
 
-# Deploy to the cluster: Kubernetes objects through the DNS endpoint, nothing about the
-# cluster itself.
-resource "google_project_iam_member" "deployer_deploy" {
+# Reach the cluster, and nothing more from IAM: get the cluster (endpoint and CA, for
+# get-gke-credentials) and connect through its DNS-based endpoint, which Google
+# authorises with container.clusters.connect before the request reaches the API server.
+# No container.* permission on Kubernetes objects: what the deployer may do inside the
+# cluster is Kubernetes RBAC in the app's namespace only (the Role and RoleBinding of
+# k8s/deployer-rbac.yaml.tftpl, output deployer_rbac_manifest, applied once by the
+# operator: docs/deploy.md). This replaces the project-wide roles/container.developer,
+# which reached every namespace of every cluster in the project.
+resource "google_project_iam_custom_role" "deployer_cluster_access" {
+  role_id     = "${replace(var.name, "-", "_")}_deployer_cluster_access"
+  title       = "${var.name} deployer: reach the cluster"
+  description = "Get the cluster and connect through its DNS endpoint; Kubernetes RBAC decides the rest."
+  permissions = [
+    "container.clusters.connect",
+    "container.clusters.get",
+  ]
+  depends_on = [google_project_service.this]
+}
+
+resource "google_project_iam_member" "deployer_cluster_access" {
   project    = var.project_id
-  role       = "roles/container.developer"
+  role       = google_project_iam_custom_role.deployer_cluster_access.name
   member     = "serviceAccount:${google_service_account.deployer.email}"
   depends_on = [google_project_service.this]
 }
