@@ -7,9 +7,9 @@ as `helm template --kube-version --api-versions` would for the clusters we targe
     target; custom resources (CRDs) are not in those schemas: each is listed as skipped,
     never passed silently;
   - check what the chart promises across manifests (the CHECKS below: the database
-    outlives the release, scrape objects only where their API is served,
-    one PostgreSQL version pinned by digest, the database's NetworkPolicy, shutdown
-    and draining timings).
+    outlives the release, scrape objects and custom metrics only where their API is
+    served, one PostgreSQL version pinned by digest, the database's NetworkPolicy,
+    shutdown and draining timings).
 Writes every variant's manifests under OUT_DIR for checkov.
 
 usage: check-helm.py CHART_DIR OUT_DIR
@@ -57,6 +57,14 @@ CNPG_APIS = [
     "postgresql.cnpg.io/v1", "postgresql.cnpg.io/v1/Cluster", "postgresql.cnpg.io/v1/ImageCatalog",
     "postgresql.cnpg.io/v1/ScheduledBackup", "barmancloud.cnpg.io/v1", "barmancloud.cnpg.io/v1/ObjectStore",
 ]
+# Served by an aggregated API server: on GKE, the custom metrics Stackdriver adapter.
+CUSTOM_METRICS_APIS = ["custom.metrics.k8s.io/v1beta1", "custom.metrics.k8s.io/v1beta2"]
+
+# The app's metrics that the HPA may scale on, with their Prometheus types (src/metrics.rs).
+APP_METRICS = {"tasks_http_requests_in_flight": "gauge", "tasks_http_requests_total": "counter"}
+# The Stackdriver adapter's name for a Managed Prometheus series (k8s-stackdriver,
+# custom-metrics-stackdriver-adapter: "/" of the Cloud Monitoring type becomes "|").
+GMP_METRIC = re.compile(r"^prometheus\.googleapis\.com\|([a-zA-Z_:][a-zA-Z0-9_:]*)\|(gauge|counter)$")
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 chart_dir = pathlib.Path(sys.argv[1]).resolve()
@@ -69,7 +77,8 @@ gke_values = yaml.safe_load((chart_dir / "values-gke.yaml").read_text())
 VARIANTS = {
     "default": ({}, PROMETHEUS_OPERATOR_APIS + CNPG_APIS),
     "default-no-optional-apis": ({}, []),
-    "gke": (gke_values, GKE_APIS + CNPG_APIS),
+    "gke": (gke_values, GKE_APIS + CNPG_APIS + CUSTOM_METRICS_APIS),
+    "gke-no-metrics-adapter": (gke_values, GKE_APIS + CNPG_APIS),
     "gke-no-optional-apis": (gke_values, []),
     "external-database": (
         {"database": {"cluster": {"enabled": False}, "existingSecret": "tasks-db"}},
@@ -346,8 +355,41 @@ def check_shutdown(name, docs, notes):
     return found
 
 
+def check_autoscaling(name, docs, notes):
+    """CPU always; the app's own metrics as Pods metrics only where the custom metrics
+    API is served, named as the adapter serves them."""
+    found = []
+    values, apis = VARIANTS[name]
+    wanted = {k: v for k, v in values.get("autoscaling", {}).items()
+              if k in ("requestsInFlight", "requestRate") and v.get("enabled")}
+    for hpa in of_kind(docs, "HorizontalPodAutoscaler"):
+        metrics = hpa["spec"]["metrics"]
+        if not any(m["type"] == "Resource" and m["resource"]["name"] == "cpu" for m in metrics):
+            found.append("the HPA does not scale on CPU")
+        pods = [m["pods"]["metric"]["name"] for m in metrics if m["type"] == "Pods"]
+        served = "custom.metrics.k8s.io/v1beta2" in apis
+        if served and len(pods) != len(wanted):
+            found.append(f"HPA Pods metrics {pods}, expected {sorted(v['metricName'] for v in wanted.values())}")
+        if not served and pods:
+            found.append(f"HPA Pods metrics {pods} although the custom metrics API is not served")
+        if wanted and not served and "serves no custom" not in " ".join(notes.split()):
+            found.append("the release notes do not say that the HPA scales on CPU alone")
+        for metric in pods:
+            match = GMP_METRIC.match(metric)
+            base, kind = match.groups() if match else (metric, None)
+            if base not in APP_METRICS:
+                found.append(f"HPA metric {metric}: the app exports no {base}")
+            elif kind and kind != APP_METRICS[base]:
+                found.append(f"HPA metric {metric}: {base} is a {APP_METRICS[base]}, not a {kind}")
+            elif not match and "gke" in name:
+                found.append(f"HPA metric {metric}: not named as the Stackdriver adapter serves Managed Prometheus series")
+    if name == "gke" and not any(m["type"] == "Pods" for h in of_kind(docs, "HorizontalPodAutoscaler") for m in h["spec"]["metrics"]):
+        found.append("values-gke.yaml scales on no metric of the app's own")
+    return found
+
+
 CHECKS = [check_database_kept, check_scrape_objects, check_postgresql_version,
-          check_database_network_policy, check_shutdown]
+          check_database_network_policy, check_shutdown, check_autoscaling]
 for check in CHECKS:
     failures = []
     for name, result in rendered.items():
