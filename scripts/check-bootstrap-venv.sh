@@ -68,6 +68,7 @@ echo "check-bootstrap-venv: $bootstrap, python3 $version whose -m venv fails unt
 set +e
 (
   export PATH="$work/bin:$PATH"
+  # shellcheck disable=SC2034 # read by the apt_install of the script under test
   apt_updated=false
   eval "$(functions)"
   # `pip install pip` is satisfied inside a fresh virtualenv: no network needed.
