@@ -9,7 +9,8 @@ as `helm template --kube-version --api-versions` would for the clusters we targe
   - check what the chart promises across manifests (the CHECKS below: the database
     outlives the release, scrape objects and custom metrics only where their API is
     served, one PostgreSQL version pinned by digest, the database's NetworkPolicy,
-    shutdown and draining timings).
+    shutdown and draining timings, images by digest and checkov skips on the
+    resources they concern).
 Writes every variant's manifests under OUT_DIR for checkov.
 
 usage: check-helm.py CHART_DIR OUT_DIR
@@ -73,6 +74,8 @@ out_dir.mkdir(parents=True, exist_ok=True)
 repo_root = chart_dir.parent.parent
 
 gke_values = yaml.safe_load((chart_dir / "values-gke.yaml").read_text())
+# CI deploys by digest (ci.yml sets image.digest): so does this variant.
+gke_values.setdefault("image", {})["digest"] = "sha256:" + "0" * 64
 # name: (values, what the cluster serves)
 VARIANTS = {
     "default": ({}, PROMETHEUS_OPERATOR_APIS + CNPG_APIS),
@@ -280,6 +283,40 @@ def check_postgresql_version(name, docs, notes):
     return found
 
 
+def check_images_pinned(name, docs, notes):
+    """Every image by digest, unless the resource skips checkov's digest check, with its
+    reason (only the app's Deployment does, and only without image.digest)."""
+    found = []
+    for doc in docs:
+        if doc["kind"] == "Pod":
+            spec = doc["spec"]
+        elif doc["kind"] == "Deployment":
+            spec = doc["spec"]["template"]["spec"]
+        else:
+            continue
+        skips = " ".join(v for k, v in annotations(doc).items() if k.startswith("checkov.io/skip"))
+        for container in spec.get("containers", []) + spec.get("initContainers", []):
+            if not DIGEST.search(container["image"]) and "CKV_K8S_43=" not in skips:
+                found.append(f"{doc['kind']} {doc['metadata']['name']}: image {container['image']} is not pinned by digest")
+    if name == "gke" and "CKV_K8S_43=" in json.dumps([annotations(d) for d in docs]):
+        found.append("the digest check is skipped although image.digest is set")
+    return found
+
+
+def check_checkov_skips(name, docs, notes):
+    """Skips live on the resources they concern, each with a reason, not chart-wide."""
+    found = []
+    config = yaml.safe_load((chart_dir.parent / ".checkov.yaml").read_text()) or {}
+    if config.get("skip-check"):
+        found.append(f"helm/.checkov.yaml skips {config['skip-check']} for every resource: "
+                     "annotate the resources instead (checkov.io/skipN: CHECK=reason)")
+    for doc in docs:
+        for key, value in annotations(doc).items():
+            if key.startswith("checkov.io/skip") and not re.match(r"^CKV2?_[A-Z0-9]+_\d+=\S.{9,}", value):
+                found.append(f"{doc['kind']} {doc['metadata']['name']}: {key} gives no reason: {value!r}")
+    return found
+
+
 def check_database_network_policy(name, docs, notes):
     """The database pods admit the operator (8000, 5432), the app and the other instances
     (5432), and nothing else but Prometheus on the exporter's port."""
@@ -388,8 +425,8 @@ def check_autoscaling(name, docs, notes):
     return found
 
 
-CHECKS = [check_database_kept, check_scrape_objects, check_postgresql_version,
-          check_database_network_policy, check_shutdown, check_autoscaling]
+CHECKS = [check_database_kept, check_scrape_objects, check_postgresql_version, check_images_pinned,
+          check_checkov_skips, check_database_network_policy, check_shutdown, check_autoscaling]
 for check in CHECKS:
     failures = []
     for name, result in rendered.items():
