@@ -8,9 +8,9 @@ as `helm template --kube-version --api-versions` would for the clusters we targe
     never passed silently;
   - check what the chart promises across manifests (the CHECKS below: the database
     outlives the release, scrape objects and custom metrics only where their API is
-    served, one PostgreSQL version pinned by digest, the database's NetworkPolicy,
-    shutdown and draining timings, images by digest and checkov skips on the
-    resources they concern).
+    served, one PostgreSQL version pinned by digest, shutdown and draining timings, the
+    database's NetworkPolicy, checkov skips on the resources they concern, the script
+    that installs the cluster add-ons).
 Writes every variant's manifests under OUT_DIR for checkov.
 
 usage: check-helm.py CHART_DIR OUT_DIR
@@ -18,6 +18,7 @@ usage: check-helm.py CHART_DIR OUT_DIR
 import json
 import pathlib
 import re
+import subprocess
 import sys
 
 import kubernetes_validate
@@ -437,6 +438,42 @@ for check in CHECKS:
     problems += [f"{check.__name__}: {f}" for f in failures]
     print(f"helm: {' '.join(check.__doc__.split())} {'FAILED' if failures else 'ok'}")
 
+
+def check_addons_script():
+    """scripts/install-cluster-addons.sh installs each add-on from its chart, at a pinned
+    version, waiting for it, cert-manager before the Barman Cloud plugin."""
+    script = repo_root / "scripts" / "install-cluster-addons.sh"
+    if not script.is_file():
+        return [f"{script.relative_to(repo_root)} is missing: the cluster add-ons would be installed by hand"]
+    found = []
+    syntax = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+    if syntax.returncode:
+        found.append(f"bash -n: {syntax.stderr.strip()}")
+    text = script.read_text()
+    versions = dict(re.findall(r"^([A-Z_]+_VERSION)=(\S+)$", text, re.M))
+    charts = {}  # chart: where in the script it is installed
+    for match in re.finditer(r"^\s*helm upgrade --install (?:[^\n]*\\\n)*[^\n]*", text, re.M):
+        command = match.group(0).replace("\\\n", " ")
+        words = command.split()
+        chart = words[4] if len(words) > 4 else "?"
+        charts[chart] = match.start()
+        version = re.search(r"--version[ =]\"?\$\{?([A-Z_]+_VERSION)", command)
+        if not version or not re.match(r"^v?\d+\.\d+\.\d+$", versions.get(version.group(1), "")):
+            found.append(f"{chart}: not pinned to an exact version")
+        if "--wait" not in words:
+            found.append(f"{chart}: installed without --wait")
+    for needed in ("cert-manager", "cloudnative-pg", "plugin-barman-cloud"):
+        if not any(needed in c for c in charts):
+            found.append(f"no `helm upgrade --install` of {needed}")
+    order = [next((i for c, i in charts.items() if n in c), None) for n in ("cert-manager", "plugin-barman-cloud")]
+    if None not in order and order[0] > order[1]:
+        found.append("the Barman Cloud plugin is installed before cert-manager, which it needs")
+    return found
+
+
+failures = check_addons_script()
+problems += [f"check_addons_script: {f}" for f in failures]
+print(f"helm: {' '.join(check_addons_script.__doc__.split())} {'FAILED' if failures else 'ok'}")
 
 for kind, variants in sorted(skipped.items()):
     print(f"helm: SKIPPED schema validation of {kind} ({CRD_KINDS[kind]}: a CRD, not in the "
