@@ -31,6 +31,8 @@ git clone -q "$root" "$work/repo"
 cd "$work/repo"
 # A GitHub-like origin, for the changelog's links; nothing is fetched from it.
 git remote set-url origin https://github.com/example/tasks
+# As if nothing had been released yet: step 1 holds on any later commit too.
+git tag --list 'v*' | xargs -r git tag --delete >/dev/null
 commit() { git -c user.name=dry-run -c user.email=dry-run@example.invalid commit -q "$@"; }
 update() {
   "$release_plz" update --config "$config" 2>&1 | sed 's/\x1b\[[0-9;]*m//g; s/^/  | /'
