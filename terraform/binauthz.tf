@@ -21,7 +21,8 @@ resource "google_binary_authorization_policy" "this" {
   admission_whitelist_patterns {
     name_pattern = "ghcr.io/cloudnative-pg/cloudnative-pg*"
   }
-  # PostgreSQL images of the database cluster (the chart's database.cluster.imageName).
+  # PostgreSQL images of the database cluster (the chart's database.cluster.postgresql.image,
+  # which it names in the ImageCatalog the Cluster uses).
   admission_whitelist_patterns {
     name_pattern = "ghcr.io/cloudnative-pg/postgresql*"
   }
