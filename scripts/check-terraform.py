@@ -8,7 +8,8 @@ Beyond a parse, it checks the properties the deployment relies on (issue 16): th
 control plane reaches CloudNativePG's webhook, the backup account may read its bucket's
 metadata, Binary Authorization has an API and a policy, no removed GKE scanning mode,
 APIs enabled before the resources that call them, the deployer confined to its
-namespace. The Workload Identity condition is evaluated by check-wif-condition.py.
+namespace (plus reading the managed certificate's status, which the deploy job waits for).
+The Workload Identity condition is evaluated by check-wif-condition.py.
 
 usage: check-terraform.py TERRAFORM_DIR
 """
@@ -285,9 +286,13 @@ for name, body in of_kind("google_artifact_registry_repository").items():
          f"{name}: needs cleanup policies, a DELETE and a KEEP (releases to roll back to)")
     need(body.get("cleanup_policy_dry_run") is not True, f"{name}: cleanup policies only in dry run")
 
-# The CI deployer: reaches the cluster through IAM, acts in its namespace through RBAC.
+# The CI deployer: reaches the cluster through IAM, acts in its namespace through RBAC,
+# and reads the managed certificate's status (read-only) while the deploy job waits.
 PROJECT_WIDE_K8S_ROLES = {"roles/container.developer", "roles/container.admin",
                           "roles/container.clusterAdmin", "roles/editor", "roles/owner"}
+DEPLOYER_PERMISSIONS = {"container.clusters.get", "container.clusters.connect", "container.clusters.list",
+                        "compute.sslCertificates.get"}
+workflow = root.resolve().parent / ".github" / "workflows" / "ci.yml"
 deployers = [
     service_account_ref(body.get("service_account_id"))
     for body in of_kind("google_service_account_iam_member").values()
@@ -302,9 +307,16 @@ for deployer in deployers:
         role = body.get("role")
         need(role not in PROJECT_WIDE_K8S_ROLES, f"{name}: grants {role} to the CI deployer on the "
              "whole project; it gets cluster access only, and RBAC in its namespace")
-        extra = custom_roles.get(role, set()) - {"container.clusters.get", "container.clusters.connect",
-                                                 "container.clusters.list"}
+        extra = custom_roles.get(role, set()) - DEPLOYER_PERMISSIONS
         need(not extra, f"{name}: the deployer's custom role carries more than cluster access: {sorted(extra)}")
+    # The deploy job waits for the managed certificate with `gcloud compute
+    # ssl-certificates describe`, which needs compute.sslCertificates.get.
+    if workflow.is_file() and "ssl-certificates describe" in workflow.read_text():
+        granted = set().union(*(custom_roles.get(body.get("role"), set())
+                                for body in of_kind("google_project_iam_member").values()
+                                if body.get("member") == member_of(deployer)))
+        need("compute.sslCertificates.get" in granted, f"{deployer}: {workflow.name}'s deploy job reads the "
+             "managed certificate's status, but no role gives the deployer compute.sslCertificates.get")
 rbac_outputs = [(path, body) for path, output in blocks.get("output", [])
                 for name, body in output.items() if name == "deployer_rbac_manifest"]
 need(rbac_outputs, "outputs: no deployer_rbac_manifest (the deployer's namespaced Role and RoleBinding)")

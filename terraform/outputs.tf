@@ -49,7 +49,7 @@ output "gateway_ip" {
 }
 
 output "gateway_certificate_name" {
-  description = "The chart's gateway.preSharedCerts."
+  description = "The chart's gateway.preSharedCerts; the deploy job's GATEWAY_CERTIFICATE, whose status it waits for."
   value       = google_compute_managed_ssl_certificate.gateway.name
 }
 

@@ -75,11 +75,15 @@ resource "google_artifact_registry_repository_iam_member" "deployer_push" {
 # k8s/deployer-rbac.yaml.tftpl, output deployer_rbac_manifest, applied once by the
 # operator: docs/deploy.md). This replaces the project-wide roles/container.developer,
 # which reached every namespace of every cluster in the project.
+# Besides, read-only: compute.sslCertificates.get, so that the deploy job can wait for
+# the Gateway's Google-managed certificate to turn ACTIVE (`gcloud compute
+# ssl-certificates describe`) before its smoke test.
 resource "google_project_iam_custom_role" "deployer_cluster_access" {
   role_id     = "${replace(var.name, "-", "_")}_deployer_cluster_access"
   title       = "${var.name} deployer: reach the cluster"
-  description = "Get the cluster and connect through its DNS endpoint; Kubernetes RBAC decides the rest."
+  description = "Get the cluster and connect through its DNS endpoint, read the managed certificate's status; Kubernetes RBAC decides the rest."
   permissions = [
+    "compute.sslCertificates.get",
     "container.clusters.connect",
     "container.clusters.get",
   ]
