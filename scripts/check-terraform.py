@@ -8,8 +8,9 @@ Beyond a parse, it checks the properties the deployment relies on (issue 16): th
 control plane reaches CloudNativePG's webhook, the backup account may read its bucket's
 metadata, Binary Authorization has an API and a policy, no removed GKE scanning mode,
 APIs enabled before the resources that call them, the deployer confined to its
-namespace (plus reading the managed certificate's status, which the deploy job waits for).
-The Workload Identity condition is evaluated by check-wif-condition.py.
+namespace (plus reading the managed certificate's status, which the deploy job waits for),
+the metrics adapter may read Cloud Monitoring. The Workload Identity condition is evaluated
+by check-wif-condition.py.
 
 usage: check-terraform.py TERRAFORM_DIR
 """
@@ -365,6 +366,23 @@ for path, body in rbac_outputs:
                  and document.get("subjects") == [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io",
                                                    "name": "deployer@project.iam.gserviceaccount.com"}],
                  f"{template.group(1)}: the RoleBinding must bind the Role to the deployer only")
+
+# The custom metrics Stackdriver adapter reads Cloud Monitoring as its Kubernetes service
+# account; with Workload Identity Federation for GKE the role goes to that account as a
+# principal of the workload pool (GKE, Managed Prometheus "horizontal Pod autoscaling":
+# roles/monitoring.viewer). Without it the HPA's custom metrics fail and it never scales
+# in. The namespace is the one scripts/install-cluster-addons.sh waits for.
+addons = root.resolve().parent / "scripts" / "install-cluster-addons.sh"
+adapter = re.search(r"kubectl -n (\S+) rollout status deployment/(custom-metrics-stackdriver-adapter)",
+                    addons.read_text()) if addons.is_file() else None
+if adapter and cluster:
+    pool = first(cluster.get("workload_identity_config")).get("workload_pool")
+    principal = (f"principal://iam.googleapis.com/projects/${{data.google_project.this.number}}/locations/global/"
+                 f"workloadIdentityPools/{pool}/subject/ns/{adapter.group(1)}/sa/{adapter.group(2)}")
+    need(any(body.get("member") == principal and body.get("role") == "roles/monitoring.viewer"
+             for body in of_kind("google_project_iam_member").values()),
+         f"metrics: {addons.name} installs the custom metrics adapter, but no google_project_iam_member "
+         f"grants roles/monitoring.viewer to {principal}")
 
 if problems:
     sys.exit("terraform/ problems:\n  " + "\n  ".join(problems))

@@ -86,6 +86,27 @@ resource "google_service_account_iam_member" "db_backup_workload_identity" {
   member             = "serviceAccount:${var.project_id}.svc.id.goog[${var.k8s_namespace}/${var.name}-db]"
 }
 
+# The custom metrics Stackdriver adapter (scripts/install-cluster-addons.sh
+# --with-metrics-adapter) serves Managed Prometheus series from Cloud Monitoring to the
+# HorizontalPodAutoscaler (the chart's autoscaling.requestsInFlight); it reads them as
+# its Kubernetes service account, custom-metrics/custom-metrics-stackdriver-adapter
+# (the namespace and name of its upstream manifest). With Workload Identity Federation
+# for GKE a role is granted to that Kubernetes service account directly, as a principal
+# of the project's workload pool PROJECT_ID.svc.id.goog (GKE and Managed Prometheus,
+# "horizontal Pod autoscaling": roles/monitoring.viewer). Without it the adapter's API
+# answers with errors and the HPA never scales in. The pool exists once the cluster does.
+data "google_project" "this" {
+  project_id = var.project_id
+  depends_on = [google_project_service.this]
+}
+
+resource "google_project_iam_member" "metrics_adapter" {
+  project    = var.project_id
+  role       = "roles/monitoring.viewer"
+  member     = "principal://iam.googleapis.com/projects/${data.google_project.this.number}/locations/global/workloadIdentityPools/${var.project_id}.svc.id.goog/subject/ns/custom-metrics/sa/custom-metrics-stackdriver-adapter"
+  depends_on = [google_project_service.this, google_container_cluster.this]
+}
+
 # The Gateway's public address and its Google-managed certificate.
 resource "google_compute_global_address" "gateway" {
   name       = "${var.name}-ip"
