@@ -22,7 +22,8 @@ pub struct HttpSettings {
     /// Where Prometheus scrapes `/metrics`: a listener of its own, off the public port.
     /// `None` (METRICS_ADDR=off) serves no metrics.
     pub metrics_addr: Option<SocketAddr>,
-    /// Longest time a request may take before it is answered with 408.
+    /// Longest time a request may take before it is answered with 503 (not 408, which
+    /// browsers silently resend).
     pub request_timeout: Duration,
     /// Send `Strict-Transport-Security`: only when clients reach the app over TLS.
     pub hsts: bool,

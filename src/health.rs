@@ -4,10 +4,23 @@ use crate::{db::ReplicaStatus, startup::AppState};
 use axum::{extract::State, http::StatusCode, Json};
 use serde::Serialize;
 
-/// Liveness: the process serves HTTP. Touches no database, so a database outage never
-/// gets healthy pods restarted.
-pub async fn healthz() -> &'static str {
-    "ok"
+/// Liveness: the process serves HTTP and none of its requests is stuck. Touches no
+/// database, so a database outage never gets healthy pods restarted.
+///
+/// A request still in flight long after the request timeout was not ended by it: the
+/// worker thread running it is blocked for good, and one worker fewer is left to serve
+/// (a pod has two). Only a restart gives it back, so the pod reports itself not live.
+pub async fn healthz(State(state): State<AppState>) -> (StatusCode, String) {
+    let stuck = state.in_flight.snapshot().stuck;
+    if stuck.is_empty() {
+        (StatusCode::OK, "ok".to_owned())
+    } else {
+        tracing::error!(?stuck, "liveness failed: requests stuck past every timeout");
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("stuck requests: {}", stuck.len()),
+        )
+    }
 }
 
 #[derive(Serialize)]

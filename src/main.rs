@@ -5,11 +5,11 @@
 //! `tasks healthcheck` asks a running server's `/healthz` (for container health checks:
 //! the runtime image has no shell or curl).
 
-use std::process::ExitCode;
+use std::{process::ExitCode, time::Duration};
 use tasks::{
     config::Settings,
     db::Database,
-    startup::{Application, StartupError},
+    startup::{Application, StartupError, Stopped},
     telemetry,
 };
 
@@ -30,8 +30,7 @@ enum Command {
     Migrate,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command = match args
         .iter()
@@ -51,11 +50,41 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // One line on stderr per failure, never a panic with a backtrace.
-    match run(command).await {
-        Ok(()) => ExitCode::SUCCESS,
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("tasks: {error}");
+            eprintln!("tasks: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(run(command));
+    // Dropping a runtime waits for every worker thread; one blocked for good would hold
+    // the exit forever. What was in flight has been given up on by now.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    // One line on stderr per failure, never a panic with a backtrace.
+    outcome.unwrap_or_else(|error| {
+        eprintln!("tasks: {error}");
+        ExitCode::FAILURE
+    })
+}
+
+/// 0 when nothing was lost; 1 when requests in flight had to be dropped at the end of
+/// the grace period. (The shutdown watchdog's own exit, when even that could not
+/// happen, is `shutdown::EXIT_STUCK`.)
+fn exit_status(stopped: Stopped) -> ExitCode {
+    match stopped {
+        Stopped::Drained => ExitCode::SUCCESS,
+        // Only connections without a request (a client still sending its headers) were
+        // left.
+        Stopped::GraceExpired { dropped } if dropped.is_empty() => ExitCode::SUCCESS,
+        Stopped::GraceExpired { dropped } => {
+            eprintln!(
+                "tasks: stopped with {} request(s) unfinished after the grace period",
+                dropped.len()
+            );
             ExitCode::FAILURE
         }
     }
@@ -102,7 +131,7 @@ fn healthcheck() -> ExitCode {
     }
 }
 
-async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let settings = Settings::from_env()?;
     telemetry::init(settings.log_format);
     match command {
@@ -112,16 +141,21 @@ async fn run(command: Command) -> Result<(), Box<dyn std::error::Error>> {
                 .await
                 .map_err(StartupError::Migrate)?;
             tracing::info!("migrations applied");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Serve => {
             let leptos_options = leptos::config::get_configuration(None)
                 .map_err(|error| format!("invalid LEPTOS_* configuration: {error}"))?
                 .leptos_options;
             let app = Application::build(&settings, leptos_options).await?;
+            if let Some(addr) = app.metrics_addr() {
+                tracing::info!("metrics on http://{addr}/metrics");
+            }
+            // Last: tests and scripts wait for this line.
             tracing::info!("listening on http://{}", app.local_addr()?);
-            app.run_until_stopped().await?;
-            tracing::info!("stopped");
+            let stopped = app.run_until_stopped().await?;
+            tracing::info!(?stopped, "stopped");
+            Ok(exit_status(stopped))
         }
     }
-    Ok(())
 }

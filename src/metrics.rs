@@ -5,13 +5,15 @@
 //! text format by `metrics-exporter-prometheus`. Names follow Prometheus conventions:
 //! `tasks_` prefix, `_total` for counters, base units (`_seconds`, `_bytes`).
 
-use crate::db::Database;
+use crate::{db::Database, in_flight::InFlight};
 use axum::{routing::get, Router};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 
 pub const HTTP_REQUESTS: &str = "tasks_http_requests_total";
 pub const HTTP_REQUEST_DURATION: &str = "tasks_http_request_duration_seconds";
+pub const HTTP_REQUESTS_IN_FLIGHT: &str = "tasks_http_requests_in_flight";
+pub const HTTP_REQUESTS_STUCK: &str = "tasks_http_requests_stuck";
 pub const SERVER_FN_CALLS: &str = "tasks_server_function_calls_total";
 pub const SERVER_FN_ERRORS: &str = "tasks_server_function_errors_total";
 pub const DB_READS: &str = "tasks_db_reads_total";
@@ -66,6 +68,14 @@ fn describe() {
         Unit::Seconds,
         "Time to answer an HTTP request, by route template and method"
     );
+    describe_gauge!(
+        HTTP_REQUESTS_IN_FLIGHT,
+        "HTTP requests being answered at the time of the scrape"
+    );
+    describe_gauge!(
+        HTTP_REQUESTS_STUCK,
+        "HTTP requests in flight for over twice the request timeout: their worker thread is blocked; alert on any"
+    );
     describe_counter!(SERVER_FN_CALLS, "Server function calls, by function");
     describe_counter!(
         SERVER_FN_ERRORS,
@@ -100,14 +110,18 @@ fn describe() {
     );
 }
 
-/// The metrics listener's routes: `GET /metrics`. Database gauges are sampled at scrape
-/// time, so they cost nothing between scrapes.
-pub fn router(handle: PrometheusHandle, db: Database) -> Router {
+/// The metrics listener's routes: `GET /metrics`. Database and in-flight gauges are
+/// sampled at scrape time, so they cost nothing between scrapes.
+pub fn router(handle: PrometheusHandle, db: Database, in_flight: InFlight) -> Router {
     Router::new().route(
         "/metrics",
         get(move || {
-            let (handle, db) = (handle.clone(), db.clone());
+            let (handle, db, in_flight) = (handle.clone(), db.clone(), in_flight.clone());
             async move {
+                let requests = in_flight.snapshot();
+                // The scrape itself is not on the public listener: not counted.
+                metrics::gauge!(HTTP_REQUESTS_IN_FLIGHT).set(requests.in_flight as f64);
+                metrics::gauge!(HTTP_REQUESTS_STUCK).set(requests.stuck.len() as f64);
                 db.record_pool_gauges();
                 db.record_replica_gauges().await;
                 handle.run_upkeep();

@@ -3,6 +3,7 @@
 
 use crate::{
     config::HttpSettings,
+    in_flight::InFlight,
     metrics::{HTTP_REQUESTS, HTTP_REQUEST_DURATION},
 };
 use axum::{
@@ -16,8 +17,12 @@ use axum::{
     response::{IntoResponse, Response},
     Router,
 };
-use leptos::prelude::use_context;
-use std::time::{Duration, Instant};
+use leptos::prelude::{use_context, Owner};
+use std::{
+    future::Future,
+    pin::pin,
+    time::{Duration, Instant},
+};
 use tower_http::{
     compression::{CompressionLayer, CompressionLevel},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -32,11 +37,18 @@ use tracing::{field::Empty, Span};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Wraps every route of `router`. `hash_files`: whether asset names under `/pkg` carry a
-/// content hash (release builds), so they may be cached forever.
-pub fn apply(router: Router, settings: &HttpSettings, hash_files: bool) -> Router {
+/// content hash (release builds), so they may be cached forever. `in_flight` registers
+/// each request while it is answered.
+pub fn apply(
+    router: Router,
+    settings: &HttpSettings,
+    hash_files: bool,
+    in_flight: InFlight,
+) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let mut router = router
         // Innermost first: the layers added last see the request first.
+        .layer(middleware::from_fn(isolate_reactive_owner))
         .layer(middleware::from_fn(move |req, next| {
             cache_control(req, next, hash_files)
         }))
@@ -57,6 +69,10 @@ pub fn apply(router: Router, settings: &HttpSettings, hash_files: bool) -> Route
             StatusCode::SERVICE_UNAVAILABLE,
             settings.request_timeout,
         ))
+        // Outside the timeout: a request the timeout could not end stays registered.
+        .layer(middleware::from_fn(move |req, next| {
+            in_flight.clone().track(req, next)
+        }))
         // Outside the limits above, so that 413s and timeouts are counted too.
         .layer(middleware::from_fn(record_metrics));
     for (name, value) in SECURITY_HEADERS {
@@ -87,8 +103,8 @@ pub fn apply(router: Router, settings: &HttpSettings, hash_files: bool) -> Route
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
 }
 
-/// Sent with every response. The Content-Security-Policy, which needs the page's nonce,
-/// is set while the page renders: see [`set_content_security_policy`].
+/// Sent with every response. The Content-Security-Policy of a page, which needs the
+/// page's nonce, is set while the page renders: see [`set_content_security_policy`].
 const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
@@ -102,9 +118,11 @@ const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("cross-origin-opener-policy", "same-origin"),
 ];
 
-/// Sets the Content-Security-Policy of the page being rendered. Run as Leptos context
-/// for every rendered page: leptos_axum makes a fresh nonce per page, and its
-/// `HydrationScripts` put it on the one inline script the app needs.
+/// Sets the Content-Security-Policy of the page being rendered. Called by the document
+/// shell, which leptos_axum runs in the page's root reactive owner: the nonce (fresh per
+/// page; `HydrationScripts` puts it on the one inline script the app needs) and the
+/// response options are provided in that very owner, so they are found without walking
+/// up to any other owner (see [`isolate_reactive_owner`] for why that matters).
 pub fn set_content_security_policy() {
     let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
@@ -129,6 +147,44 @@ pub fn set_content_security_policy() {
         Ok(value) => response.insert_header(CONTENT_SECURITY_POLICY, value),
         Err(error) => tracing::error!(%error, "Content-Security-Policy is not a valid header"),
     }
+}
+
+/// Runs each request with no reactive owner left over on its worker thread, before and
+/// after every poll.
+///
+/// Why: Leptos keeps "the current owner" in a thread-local. `Owner::new_root`, which
+/// leptos_axum calls to render each page, sets it and never restores it, so it stays set
+/// on that Tokio worker after the poll returns. leptos_axum's server-function handler
+/// (and its static-file fallback) then call `Owner::new()`, which adopts whatever owner
+/// the thread-local names: another request's page, still rendering elsewhere. Context
+/// lookups walk from the new owner up into that other request's tree, and
+/// reactive_graph 0.2.16's `with_context` holds the read lock of the owner it started
+/// from while it walks. When the other request finishes at that moment (its client went
+/// away), the walk drops the last reference to its owner; the owner's `Drop` cleans its
+/// children, including ours, and asks for the write lock the walk still holds: the
+/// worker thread waits for itself forever. With this layer every owner a handler makes
+/// is a root of its own, so no request's tree ever reaches into another's.
+async fn isolate_reactive_owner(request: Request, next: Next) -> Response {
+    without_leftover_owner(next.run(request)).await
+}
+
+/// Polls `future` with the thread-local reactive owner cleared before and after each
+/// poll (owners a poll sets up for itself, like a page's root, are left alone while it
+/// runs).
+async fn without_leftover_owner<F: Future>(future: F) -> F::Output {
+    fn clear_current_owner() {
+        if let Some(owner) = Owner::current() {
+            owner.unset();
+        }
+    }
+    let mut future = pin!(future);
+    std::future::poll_fn(|cx| {
+        clear_current_owner();
+        let polled = future.as_mut().poll(cx);
+        clear_current_owner();
+        polled
+    })
+    .await
 }
 
 fn request_span(request: &Request<Body>) -> Span {
@@ -237,4 +293,66 @@ async fn cache_control(request: Request, next: Next, hash_files: bool) -> Respon
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static(policy));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+    use leptos::prelude::{provide_context, with_context};
+    use std::{sync::Mutex, time::Duration};
+
+    #[test]
+    fn a_request_never_adopts_the_owner_another_request_left_on_its_thread() {
+        // What leptos_axum's page rendering leaves behind on a worker thread.
+        let other_request = Owner::new();
+        other_request.set();
+        let adopted = block_on(async { Owner::new().parent().is_some() });
+        assert!(
+            adopted,
+            "without the layer, a new owner becomes a child of the leftover one"
+        );
+
+        let adopted = block_on(without_leftover_owner(async {
+            Owner::new().parent().is_some()
+        }));
+        assert!(
+            !adopted,
+            "an owner made inside the layer is a root of its own"
+        );
+        assert!(Owner::current().is_none(), "nothing is left behind either");
+        drop(other_request);
+    }
+
+    /// The upstream defect the layer keeps us away from, reduced to reactive_graph
+    /// alone (0.2.16, the newest 0.2.x, used by Leptos 0.8.23): a context lookup that
+    /// walks into a parent owner and holds the last reference to it when it returns
+    /// deadlocks its own thread. The walk keeps the read lock of the owner it started
+    /// from; the parent's `Drop` cleans that owner up and asks for its write lock.
+    /// reactive_graph 0.3.0-rc1 (Leptos 0.9 release candidates) rewrote the walk so no
+    /// lock is held across it. When this test fails, the defect is fixed in the version
+    /// in Cargo.lock, and `isolate_reactive_owner` may be reconsidered.
+    #[test]
+    fn upstream_context_walk_deadlocks_when_it_drops_the_last_reference_to_a_parent() {
+        #[derive(Clone)]
+        struct Marker;
+        let (finished, walked) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let parent = Owner::new(); // a root: this fresh thread has no owner
+            parent.with(|| provide_context(Marker));
+            let child = parent.with(Owner::new);
+            let parent = Mutex::new(Some(parent));
+            child.with(|| {
+                // Another request finishing elsewhere, modelled deterministically: its
+                // owner's last other reference goes away while the walk is inside it.
+                with_context::<Marker, _>(|_| drop(parent.lock().unwrap().take()))
+            });
+            let _ = finished.send(());
+        });
+        assert!(
+            walked.recv_timeout(Duration::from_secs(2)).is_err(),
+            "the context walk finished: the upstream deadlock is fixed in this version"
+        );
+        // The deadlocked thread is left behind; the test process ends with it.
+    }
 }

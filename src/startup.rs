@@ -5,14 +5,21 @@ use crate::{
     app::{shell, App},
     config::Settings,
     db::Database,
-    health, metrics, middleware,
+    health,
+    in_flight::InFlight,
+    metrics, middleware, shutdown,
     todos::error::TodoError,
 };
 use axum::{extract::FromRef, routing::get, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::migrate::MigrateError;
-use std::{future::IntoFuture, io, net::SocketAddr, time::Duration};
+use std::{
+    future::{Future, IntoFuture},
+    io,
+    net::SocketAddr,
+    time::Duration,
+};
 use tokio::net::TcpListener;
 
 /// Shared by every request handler and server function.
@@ -20,6 +27,7 @@ use tokio::net::TcpListener;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Database,
+    pub in_flight: InFlight,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -53,8 +61,20 @@ pub struct Application {
     router: Router,
     metrics: Option<(TcpListener, Router)>,
     db: Database,
+    in_flight: InFlight,
     health_checks: tokio::task::JoinHandle<()>,
     shutdown_grace: Duration,
+}
+
+/// How serving ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stopped {
+    /// Every request was answered and every connection closed within the grace period.
+    Drained,
+    /// The grace period ran out first. `dropped`: the requests still in flight then
+    /// (`METHOD route (age)`), abandoned; connections without a request in flight
+    /// (a client still sending its headers) do not count.
+    GraceExpired { dropped: Vec<String> },
 }
 
 impl Application {
@@ -73,11 +93,12 @@ impl Application {
             tokio::spawn(migrate_until_done(db.clone()));
         }
         let health_checks = tokio::spawn(db.clone().check_health_forever());
+        let in_flight = InFlight::new(settings.http.request_timeout);
         let listener = bind(leptos_options.site_addr).await?;
         let metrics = match settings.http.metrics_addr {
             Some(addr) => Some((
                 bind(addr).await?,
-                metrics::router(metrics::recorder(), db.clone()),
+                metrics::router(metrics::recorder(), db.clone(), in_flight.clone()),
             )),
             None => None,
         };
@@ -85,13 +106,16 @@ impl Application {
         let state = AppState {
             leptos_options,
             db: db.clone(),
+            in_flight: in_flight.clone(),
         };
-        let router = middleware::apply(router(state), &settings.http, hash_files);
+        let router =
+            middleware::apply(router(state), &settings.http, hash_files, in_flight.clone());
         Ok(Self {
             listener,
             router,
             metrics,
             db,
+            in_flight,
             health_checks,
             shutdown_grace: settings.http.shutdown_grace,
         })
@@ -107,15 +131,26 @@ impl Application {
         listener.local_addr().ok()
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then stops accepting, lets requests in flight
+    /// Serves until SIGTERM or Ctrl-C, then as [`Application::run_until`]. The signal
+    /// is taken by a watchdog thread that also ends the process if stopping takes
+    /// longer than the grace period and its margin (`shutdown`).
+    pub async fn run_until_stopped(self) -> io::Result<Stopped> {
+        let signalled = shutdown::on_signal(self.shutdown_grace, self.in_flight.clone())?;
+        self.run_until(signalled).await
+    }
+
+    /// Serves until `stop` completes, then stops accepting, lets requests in flight
     /// finish within the grace period, and closes the pools.
-    pub async fn run_until_stopped(self) -> io::Result<()> {
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> io::Result<Stopped> {
         let metrics_server = self.metrics.map(|(listener, router)| {
             tokio::spawn(async move { axum::serve(listener, router).await })
         });
         let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            stop.await;
             let _ = stopping_tx.send(true);
         });
         let grace = self.shutdown_grace;
@@ -123,26 +158,35 @@ impl Application {
             let _ = stopping.wait_for(|stopping| *stopping).await;
             tokio::time::sleep(grace).await;
         };
-        tokio::select! {
-            served = server.into_future() => served?,
-            () = grace_over => tracing::warn!(
-                grace_secs = grace.as_secs(),
-                "grace period over: dropping the requests still in flight"
-            ),
-        }
+        let stopped = tokio::select! {
+            served = server.into_future() => {
+                served?;
+                Stopped::Drained
+            }
+            () = grace_over => {
+                let dropped = self.in_flight.describe_all();
+                tracing::warn!(
+                    grace_secs = grace.as_secs(),
+                    ?dropped,
+                    "grace period over: dropping the requests still in flight"
+                );
+                Stopped::GraceExpired { dropped }
+            }
+        };
         // Scrapes are short and idempotent: no need to wait for one in flight.
         if let Some(server) = metrics_server {
             server.abort();
         }
         self.health_checks.abort();
         // Bounded: after the grace period, abandoned requests may still hold connections.
-        if tokio::time::timeout(Duration::from_secs(5), self.db.close())
+        // Well within `shutdown::HARD_EXIT_MARGIN`, so the orderly path ends first.
+        if tokio::time::timeout(Duration::from_secs(2), self.db.close())
             .await
             .is_err()
         {
-            tracing::warn!("database pools did not close within 5 s");
+            tracing::warn!("database pools did not close within 2 s");
         }
-        Ok(())
+        Ok(stopped)
     }
 }
 
@@ -176,44 +220,9 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            middleware::set_content_security_policy,
-            move || shell(options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(middleware::set_content_security_policy, shell))
+        // No per-request context hook: what pages need (the CSP) is set by the shell, in
+        // the page's own owner (`middleware::set_content_security_policy`).
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown requested: finishing in-flight requests");
 }

@@ -180,7 +180,7 @@ async fn spawn(extra_settings: &[(&str, &str)], proxies: Option<(bool, bool)>) -
         .expect("build the application");
     let address = format!("http://{}", app.local_addr().unwrap());
     let metrics_address = format!("http://{}", app.metrics_addr().expect("metrics listener"));
-    tokio::spawn(app.run_until_stopped());
+    tokio::spawn(app.run_until(std::future::pending()));
 
     let primary = admin_pool(&admin_primary_url).await;
     // The new database, and its schema once the app reached the primary, reach the
