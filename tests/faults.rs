@@ -378,35 +378,78 @@ async fn starts_while_the_replica_is_down_and_recovers() {
     assert_reads_reach_the_replica(&app, 20).await;
 }
 
+/// The `tasks` binary, started on its own test database and a free port.
+struct ServerProcess {
+    child: tokio::process::Child,
+    address: String,
+    /// Where `/metrics` is served, when `METRICS_ADDR` is not `off`.
+    metrics_address: Option<String>,
+}
+
+impl ServerProcess {
+    async fn start(db: &support::TestDatabase, env: &[(&str, &str)]) -> Self {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tasks"))
+            .env("DATABASE_URL", &db.app_primary_url)
+            .env("DATABASE_REPLICA_URL", &db.app_replica_url)
+            .env("LEPTOS_OUTPUT_NAME", "tasks")
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut log = BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut metrics_address = None;
+        // Logged at `info`, which RUST_LOG must let through.
+        let listening = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                let line = log
+                    .next_line()
+                    .await
+                    .unwrap()
+                    .expect("the server exited before listening");
+                if let Some(rest) = line.split("metrics on http://").nth(1) {
+                    metrics_address = rest.split('/').next().map(str::to_owned);
+                }
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    break rest.trim().to_owned();
+                }
+            }
+        });
+        let address = listening
+            .await
+            .expect("the server logged no \"listening on\" line within 30 s");
+        tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
+        Self {
+            child,
+            address,
+            metrics_address,
+        }
+    }
+
+    fn terminate(&self) -> Instant {
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().unwrap().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        Instant::now()
+    }
+}
+
 #[tokio::test]
 async fn sigterm_under_traffic_finishes_in_flight_requests_and_exits_0() {
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let _serial = SERIAL.lock().await;
     let db = support::create_test_database().await;
-    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_tasks"))
-        .env("DATABASE_URL", &db.app_primary_url)
-        .env("DATABASE_REPLICA_URL", &db.app_replica_url)
-        .env("LEPTOS_OUTPUT_NAME", "tasks")
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("METRICS_ADDR", "off")
-        .env("SHUTDOWN_GRACE_SECS", "10")
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut log = BufReader::new(server.stderr.take().unwrap()).lines();
-    let address = loop {
-        let line = log
-            .next_line()
-            .await
-            .unwrap()
-            .expect("the server exited before listening");
-        if let Some(rest) = line.split("listening on http://").nth(1) {
-            break rest.trim().to_owned();
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
+    let mut server = ServerProcess::start(
+        &db,
+        &[("METRICS_ADDR", "off"), ("SHUTDOWN_GRACE_SECS", "10")],
+    )
+    .await;
+    let address = server.address.clone();
 
     // Requests certain to be in flight at SIGTERM: creates whose bodies are half sent.
     let body = "title=in+flight+{n}&text=";
@@ -448,12 +491,7 @@ async fn sigterm_under_traffic_finishes_in_flight_requests_and_exits_0() {
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &server.id().unwrap().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let signalled = Instant::now();
+    let signalled = server.terminate();
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, Ordering::Relaxed);
 
@@ -468,7 +506,7 @@ async fn sigterm_under_traffic_finishes_in_flight_requests_and_exits_0() {
         );
         answered += 1;
     }
-    let status = tokio::time::timeout(Duration::from_secs(12), server.wait())
+    let status = tokio::time::timeout(Duration::from_secs(12), server.child.wait())
         .await
         .expect("the server did not exit within its grace period")
         .unwrap();
@@ -485,5 +523,416 @@ async fn sigterm_under_traffic_finishes_in_flight_requests_and_exits_0() {
          {} reads served; exited 0 {} ms after SIGTERM",
         reads_ok.load(Ordering::Relaxed),
         signalled.elapsed().as_millis()
+    );
+}
+
+/// The value of the sample `name` (no labels) in Prometheus text, if present.
+fn gauge(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
+/// What one stress client does on its turn `n`: requests whose answer it waits for, and
+/// requests it abandons part-way, as clients that close a tab or lose their network do.
+#[derive(Clone, Copy, Debug)]
+enum StressRequest {
+    Page,
+    CreateHydrated,
+    CreateWithoutJavaScript,
+    ListHydrated,
+    /// Reads a few bytes of a page, then closes.
+    PageAbortedMidResponse,
+    /// Sends a page request and closes without reading.
+    PageAbortedBeforeResponse,
+    /// Sends half a create's body, then closes.
+    CreateAbortedMidBody,
+    /// Sends a list request and closes without reading.
+    ListAbortedBeforeResponse,
+}
+
+impl StressRequest {
+    const ALL: [Self; 8] = [
+        Self::Page,
+        Self::CreateHydrated,
+        Self::PageAbortedMidResponse,
+        Self::CreateWithoutJavaScript,
+        Self::ListHydrated,
+        Self::PageAbortedBeforeResponse,
+        Self::CreateAbortedMidBody,
+        Self::ListAbortedBeforeResponse,
+    ];
+}
+
+/// Sends `request` and returns the status of the answer, or `None` for an abandoned one.
+/// Panics if a request that waits for its answer gets none.
+async fn stress_request(
+    client: &reqwest::Client,
+    address: &str,
+    request: StressRequest,
+    n: usize,
+) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = |path: &str| format!("http://{address}{path}");
+    let form = [("title", format!("stress {n}")), ("text", String::new())];
+    let answered = match request {
+        StressRequest::Page => client.get(url("/")).send().await,
+        StressRequest::CreateHydrated => {
+            client
+                .post(url("/api/create_todo"))
+                .form(&form)
+                .send()
+                .await
+        }
+        StressRequest::CreateWithoutJavaScript => {
+            client
+                .post(url("/api/create_todo"))
+                .header("accept", "text/html")
+                .header("referer", url("/"))
+                .form(&form)
+                .send()
+                .await
+        }
+        StressRequest::ListHydrated => {
+            client
+                .post(url("/api/list_todos"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .send()
+                .await
+        }
+        aborted => {
+            let Ok(mut stream) = tokio::net::TcpStream::connect(address).await else {
+                return None;
+            };
+            let head = match aborted {
+                StressRequest::CreateAbortedMidBody => format!(
+                    "POST /api/create_todo HTTP/1.1\r\nHost: {address}\r\n\
+                     Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 40\r\n\r\ntitle=half"
+                ),
+                StressRequest::ListAbortedBeforeResponse => format!(
+                    "POST /api/list_todos HTTP/1.1\r\nHost: {address}\r\n\
+                     Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n\r\n"
+                ),
+                _ => format!("GET / HTTP/1.1\r\nHost: {address}\r\nAccept: text/html\r\n\r\n"),
+            };
+            let _ = stream.write_all(head.as_bytes()).await;
+            if matches!(aborted, StressRequest::PageAbortedMidResponse) {
+                let mut first_bytes = [0u8; 64];
+                let _ = stream.read(&mut first_bytes).await;
+            } else {
+                // Long enough for the server to start on it.
+                tokio::time::sleep(Duration::from_millis(n as u64 % 7)).await;
+            }
+            return None; // dropped: the connection closes
+        }
+    };
+    let response = answered.unwrap_or_else(|error| panic!("{request:?} got no answer: {error}"));
+    let status = response.status().as_u16();
+    // The whole body, as a browser reads it.
+    response
+        .bytes()
+        .await
+        .unwrap_or_else(|error| panic!("{request:?} answer cut off: {error}"));
+    Some(status)
+}
+
+/// Issue 19's conditions: a worker thread of the server deadlocked under many concurrent
+/// page loads and server-function calls, a share of them abandoned by their clients,
+/// and SIGTERM then never completed. For `STRESS_SECS` (60 s by default) clients mix
+/// pages, hydrated and no-JavaScript server-function calls and abandoned requests; then
+/// the server is stopped. Passes only if every request that waited got an answer, no
+/// request stayed in flight past the request timeout (the server's own gauge, scraped
+/// every second), and the process exits within its grace period.
+#[tokio::test]
+async fn aborted_and_concurrent_requests_for_a_minute_then_sigterm_exits_in_time() {
+    let _serial = SERIAL.lock().await;
+    let seconds: u64 = std::env::var("STRESS_SECS")
+        .ok()
+        .and_then(|secs| secs.parse().ok())
+        .unwrap_or(60);
+    let db = support::create_test_database().await;
+    let mut server = ServerProcess::start(
+        &db,
+        &[
+            ("METRICS_ADDR", "127.0.0.1:0"),
+            ("SHUTDOWN_GRACE_SECS", "10"),
+            ("REQUEST_TIMEOUT_MS", "5000"),
+        ],
+    )
+    .await;
+    let metrics_url = format!(
+        "http://{}/metrics",
+        server
+            .metrics_address
+            .clone()
+            .expect("metrics address logged")
+    );
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let statuses = Arc::new(Mutex::new(HashMap::<u16, u64>::new()));
+    let abandoned = Arc::new(AtomicU64::new(0));
+
+    let mut clients = Vec::new();
+    for client_number in 0..12 {
+        let (address, statuses, abandoned) =
+            (server.address.clone(), statuses.clone(), abandoned.clone());
+        clients.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .unwrap();
+            // Bounded in count as well as in time.
+            for n in 0..50_000 {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let request = StressRequest::ALL[(n + client_number) % StressRequest::ALL.len()];
+                match stress_request(&client, &address, request, n).await {
+                    Some(status) => *statuses.lock().unwrap().entry(status).or_default() += 1,
+                    None => {
+                        abandoned.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    // The watchdog gauge, all along.
+    let scraper = reqwest::Client::new();
+    let mut most_stuck = 0.0_f64;
+    let mut scrapes = 0;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let metrics = scraper
+            .get(&metrics_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        most_stuck = most_stuck.max(gauge(&metrics, "tasks_http_requests_stuck").unwrap());
+        scrapes += 1;
+    }
+    for client in clients {
+        client
+            .await
+            .expect("every request that waited got its answer");
+    }
+    // Abandoned requests end as soon as the server notices; none may linger.
+    let drained = wait_until(Duration::from_secs(6), || async {
+        let metrics = scraper
+            .get(&metrics_url)
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        (gauge(&metrics, "tasks_http_requests_in_flight")? == 0.0).then_some(())
+    })
+    .await;
+    assert!(
+        drained.is_some(),
+        "requests stayed in flight after the traffic ended"
+    );
+    assert_eq!(
+        most_stuck, 0.0,
+        "a request stayed in flight past the request timeout"
+    );
+
+    let signalled = server.terminate();
+    let status = tokio::time::timeout(Duration::from_secs(10), server.child.wait())
+        .await
+        .expect("the server did not exit within its grace period (10 s)")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let statuses = statuses.lock().unwrap();
+    let answered: u64 = statuses.values().sum();
+    assert!(
+        statuses.keys().all(|status| *status < 500),
+        "server errors: {statuses:?}"
+    );
+    println!(
+        "[stress then SIGTERM] {seconds} s, 12 clients: {answered} requests answered \
+         (by status: {statuses:?}), {} abandoned by their clients; requests stuck at any of \
+         {scrapes} scrapes: 0; exited 0 {} ms after SIGTERM",
+        abandoned.load(Ordering::Relaxed),
+        signalled.elapsed().as_millis()
+    );
+}
+
+/// The hard end of the grace period: a handler that blocks the only worker thread of
+/// its runtime for good (as the deadlock of issue 19 did) cannot keep the process alive.
+/// The test runs itself again as a child process (`STUCK_SERVER_CHILD`) that serves
+/// such a handler behind the app's own middleware and shutdown watchdog, sends it a
+/// request, and SIGTERMs it.
+#[test]
+fn a_stuck_handler_cannot_hold_the_process_past_the_grace_period() {
+    const ROLE: &str = "STUCK_SERVER_CHILD";
+    const TEST: &str = "a_stuck_handler_cannot_hold_the_process_past_the_grace_period";
+    const GRACE: Duration = Duration::from_secs(2);
+    if std::env::var_os(ROLE).is_some() {
+        return serve_a_stuck_handler(GRACE);
+    }
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", TEST, "--nocapture", "--test-threads=1"])
+        .env(ROLE, "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let address = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the child exited before listening"
+        );
+        // The test harness may print "test NAME ... " on the same line.
+        if let Some(address) = line.split("stuck server on ").nth(1) {
+            break address.trim().to_owned();
+        }
+    };
+    let mut request = std::net::TcpStream::connect(&address).unwrap();
+    write!(request, "GET /stuck HTTP/1.1\r\nHost: {address}\r\n\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300)); // the handler is now blocking
+
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let signalled = Instant::now();
+    let limit = GRACE + tasks::shutdown::HARD_EXIT_MARGIN + Duration::from_secs(3);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if signalled.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("the process outlived its grace period and margin ({limit:?})");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = signalled.elapsed();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert_eq!(status.code(), Some(tasks::shutdown::EXIT_STUCK), "{log}");
+    assert!(
+        took >= GRACE,
+        "it exited before the grace period was over: {took:?}"
+    );
+    assert!(
+        log.contains("shutdown did not complete") && log.contains("GET /stuck"),
+        "the last log line names what was stuck: {log}"
+    );
+    println!(
+        "[stuck handler] exited with status {} {} ms after SIGTERM (grace {} s + margin {} s), \
+         naming GET /stuck",
+        tasks::shutdown::EXIT_STUCK,
+        took.as_millis(),
+        GRACE.as_secs(),
+        tasks::shutdown::HARD_EXIT_MARGIN.as_secs()
+    );
+}
+
+/// The child of the test above: one worker thread, a handler that blocks it for good.
+fn serve_a_stuck_handler(grace: Duration) {
+    use axum::{routing::get, Router};
+    use tasks::{config::HttpSettings, in_flight::InFlight, middleware, shutdown, telemetry};
+    telemetry::init(tasks::config::LogFormat::Text);
+    let settings = HttpSettings {
+        metrics_addr: None,
+        request_timeout: Duration::from_millis(500),
+        hsts: false,
+        shutdown_grace: grace,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let in_flight = InFlight::new(settings.request_timeout);
+        let router = Router::new().route(
+            "/stuck",
+            get(|| async {
+                // Blocks the worker thread, as a deadlock does: no timer or signal
+                // handled by the runtime can end it.
+                std::thread::sleep(Duration::from_secs(3600));
+                "never"
+            }),
+        );
+        let router = middleware::apply(router, &settings, false, in_flight.clone());
+        let stop = shutdown::on_signal(grace, in_flight).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("stuck server on {}", listener.local_addr().unwrap());
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stop)
+            .await
+            .unwrap();
+    });
+    unreachable!("the watchdog ends this process");
+}
+
+/// The mechanism behind issue 19's deadlock, shown on the real router: a request must
+/// never be run under the reactive owner of another request in flight. On one thread
+/// (this test's runtime runs the server too), a page waits for the database, holding
+/// its owner; a server-function call arrives meanwhile. Before the fix, the call's
+/// owner became a child of the page's (leptos_axum's `Owner::new_root` leaves it as
+/// the thread's current owner) and its context lookups walked into the page's tree:
+/// the call's answer then carried a Content-Security-Policy with the page's nonce.
+/// That walk is the one that deadlocked when the page finished at the wrong moment.
+#[tokio::test]
+async fn a_request_never_runs_under_another_requests_reactive_owner() {
+    let _serial = SERIAL.lock().await;
+    // Replica down: the page reads from the primary, where a lock makes it wait.
+    let app = spawn_app_behind_proxies(true, false, &FAST_CHECKS).await;
+    let mut lock = app.primary.begin().await.unwrap();
+    sqlx::query("LOCK TABLE todos IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let page = tokio::spawn({
+        let (client, url) = (browser_client(), app.url("/"));
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await; // the page waits on the lock
+                                                          // Answered at once (a malformed id), without the database.
+    let call = app
+        .client
+        .post(app.url("/api/update_todo"))
+        .form(&[("id", "x"), ("version", "1"), ("title", "t"), ("text", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(call.status(), 400);
+    let call_policy = call
+        .headers()
+        .get("content-security-policy")
+        .map(|policy| policy.to_str().unwrap().to_owned());
+    lock.rollback().await.unwrap();
+    let page = page.await.unwrap();
+    let page_nonce = page
+        .split("nonce=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's hydration script has a nonce");
+    assert!(
+        !call_policy
+            .as_deref()
+            .is_some_and(|policy| policy.contains(page_nonce)),
+        "the server-function call ran under the page's owner: its answer carries the \
+         page's nonce ({call_policy:?})"
+    );
+    println!(
+        "[owner isolation] server-function call during a page render: answered 400 with \
+         CSP {call_policy:?}; the page's nonce {page_nonce} stayed the page's"
     );
 }
