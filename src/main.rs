@@ -6,7 +6,7 @@
 //! the runtime image has no shell or curl).
 
 use std::{process::ExitCode, time::Duration};
-use tasks::{
+use tasks::server::{
     config::Settings,
     db::Database,
     startup::{Application, StartupError, Stopped},

@@ -804,7 +804,7 @@ fn a_stuck_handler_cannot_hold_the_process_past_the_grace_period() {
         .unwrap();
     assert!(killed.success());
     let signalled = Instant::now();
-    let limit = GRACE + tasks::shutdown::HARD_EXIT_MARGIN + Duration::from_secs(3);
+    let limit = GRACE + tasks::server::shutdown::HARD_EXIT_MARGIN + Duration::from_secs(3);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
@@ -823,7 +823,11 @@ fn a_stuck_handler_cannot_hold_the_process_past_the_grace_period() {
         .unwrap()
         .read_to_string(&mut log)
         .unwrap();
-    assert_eq!(status.code(), Some(tasks::shutdown::EXIT_STUCK), "{log}");
+    assert_eq!(
+        status.code(),
+        Some(tasks::server::shutdown::EXIT_STUCK),
+        "{log}"
+    );
     assert!(
         took >= GRACE,
         "it exited before the grace period was over: {took:?}"
@@ -835,18 +839,22 @@ fn a_stuck_handler_cannot_hold_the_process_past_the_grace_period() {
     println!(
         "[stuck handler] exited with status {} {} ms after SIGTERM (grace {} s + margin {} s), \
          naming GET /stuck",
-        tasks::shutdown::EXIT_STUCK,
+        tasks::server::shutdown::EXIT_STUCK,
         took.as_millis(),
         GRACE.as_secs(),
-        tasks::shutdown::HARD_EXIT_MARGIN.as_secs()
+        tasks::server::shutdown::HARD_EXIT_MARGIN.as_secs()
     );
 }
 
 /// The child of the test above: one worker thread, a handler that blocks it for good.
 fn serve_a_stuck_handler(grace: Duration) {
     use axum::{routing::get, Router};
-    use tasks::{config::HttpSettings, in_flight::InFlight, middleware, shutdown, telemetry};
-    telemetry::init(tasks::config::LogFormat::Text);
+    use tasks::server::{
+        config::{HttpSettings, LogFormat},
+        in_flight::InFlight,
+        middleware, shutdown, telemetry,
+    };
+    telemetry::init(LogFormat::Text);
     let settings = HttpSettings {
         metrics_addr: None,
         request_timeout: Duration::from_millis(500),

@@ -6,7 +6,7 @@
 mod support;
 
 use support::{browser_client, spawn_app};
-use tasks::{read_your_writes::COOKIE_NAME, todos::listing::TodoPage};
+use tasks::{server::read_your_writes::COOKIE_NAME, todos::listing::TodoPage};
 
 #[tokio::test]
 async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::time::Duration;
 use support::{browser_client, spawn_app, wait_until, TestApp};
 use tasks::{
-    read_your_writes::COOKIE_NAME,
+    server::read_your_writes::COOKIE_NAME,
     todos::{
         listing::{TodoCounts, TodoPage},
         model::Todo,

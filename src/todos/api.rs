@@ -12,27 +12,20 @@ use super::{
 };
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
-use {
-    super::{
-        error::SubmittedTodo,
-        listing::ListQuery,
-        model::TodoInput,
-        repo::{self, Change},
-    },
-    crate::{db::Database, form_posts, read_your_writes, startup::AppState},
-};
+use ssr::*;
 
 /// Stores a new todo on the primary and returns it as stored.
 #[server(prefix = "/api", endpoint = "create_todo")]
 pub async fn create_todo(title: String, text: String) -> Result<Todo, TodoError> {
     let result = async {
         let input = parse_input(&title, &text)?;
-        let db = AppState::from_context()?.db;
+        let db = database()?;
         let todo = repo::insert(db.primary(), &input).await?;
-        metrics::counter!(crate::metrics::TODOS_CREATED).increment(1);
+        metrics::counter!(TODOS_CREATED).increment(1);
         after_write(&db).await;
-        // Without JavaScript: back to the first page of the list, where the new todo is.
-        form_posts::redirect_back_to_list_without(&["after", "before", "edit"]);
+        // Without JavaScript: back to the first page of the list, where the new todo is:
+        // not on a later page, nor behind the "completed" filter (a new todo is active).
+        form_posts::redirect_back_to_list_without(&["after", "before", "edit", "filter=completed"]);
         Ok(todo)
     }
     .await;
@@ -52,7 +45,7 @@ pub async fn list_todos(
             filter,
             cursor: ListQuery::cursor(after, before)?,
         };
-        let db = AppState::from_context()?.db;
+        let db = database()?;
         let last_write = read_your_writes::last_write();
         let page = db
             .read(
@@ -71,9 +64,10 @@ pub async fn list_todos(
 #[server(prefix = "/api", endpoint = "set_todo_completed")]
 pub async fn set_todo_completed(id: i64, completed: bool) -> Result<Todo, TodoError> {
     let result = async {
-        let db = AppState::from_context()?.db;
+        let db = database()?;
         let todo = made(repo::set_completed(db.primary(), id, completed).await?)?;
         after_write(&db).await;
+        form_posts::redirect_back_to_list_without(&[]);
         Ok(todo)
     }
     .await;
@@ -90,7 +84,7 @@ pub async fn update_todo(
 ) -> Result<Todo, TodoError> {
     let result = async {
         let input = parse_input(&title, &text)?;
-        let db = AppState::from_context()?.db;
+        let db = database()?;
         let todo = made(repo::update(db.primary(), id, version, &input).await?)?;
         after_write(&db).await;
         // Without JavaScript: back to the list, with the edit form closed.
@@ -105,9 +99,10 @@ pub async fn update_todo(
 #[server(prefix = "/api", endpoint = "delete_todo")]
 pub async fn delete_todo(id: i64, version: i32) -> Result<(), TodoError> {
     let result = async {
-        let db = AppState::from_context()?.db;
+        let db = database()?;
         made(repo::delete(db.primary(), id, version).await?)?;
         after_write(&db).await;
+        form_posts::redirect_back_to_list_without(&[]);
         Ok(())
     }
     .await;
@@ -119,9 +114,10 @@ pub async fn delete_todo(id: i64, version: i32) -> Result<(), TodoError> {
 #[server(prefix = "/api", endpoint = "set_all_completed")]
 pub async fn set_all_completed(completed: bool) -> Result<u64, TodoError> {
     let result = async {
-        let db = AppState::from_context()?.db;
+        let db = database()?;
         let changed = repo::set_all_completed(db.primary(), completed).await?;
         after_write(&db).await;
+        form_posts::redirect_back_to_list_without(&[]);
         Ok(changed)
     }
     .await;
@@ -132,57 +128,84 @@ pub async fn set_all_completed(completed: bool) -> Result<u64, TodoError> {
 #[server(prefix = "/api", endpoint = "clear_completed")]
 pub async fn clear_completed() -> Result<u64, TodoError> {
     let result = async {
-        let db = AppState::from_context()?.db;
+        let db = database()?;
         let deleted = repo::delete_completed(db.primary()).await?;
         after_write(&db).await;
+        form_posts::redirect_back_to_list_without(&[]);
         Ok(deleted)
     }
     .await;
     finish("clear_completed", result)
 }
 
-/// Checks a title and text with the rules the browser applied too.
+/// What the server functions need on the server only.
 #[cfg(feature = "ssr")]
-fn parse_input(title: &str, text: &str) -> Result<TodoInput, TodoError> {
-    TodoInput::parse(title, text).map_err(|errors| TodoError::Invalid {
-        errors,
-        submitted: SubmittedTodo::new(title, text),
-    })
-}
+mod ssr {
+    pub use super::super::{
+        error::SubmittedTodo,
+        listing::ListQuery,
+        model::TodoInput,
+        repo::{self, Change},
+    };
+    use super::TodoError;
+    use crate::server::state::AppState;
+    pub use crate::server::{
+        db::Database,
+        form_posts,
+        metrics::{SERVER_FN_CALLS, SERVER_FN_ERRORS, TODOS_CREATED},
+        read_your_writes,
+    };
+    use leptos::prelude::use_context;
 
-/// The result of a change guarded by a version, as the client sees it.
-#[cfg(feature = "ssr")]
-fn made<T>(change: Change<T>) -> Result<T, TodoError> {
-    match change {
-        Change::Made(value) => Ok(value),
-        Change::Conflict => Err(TodoError::Conflict),
-        Change::NotFound => Err(TodoError::NotFound),
+    /// The databases, from the state leptos_axum provides to every server function. Its
+    /// absence is a wiring bug, not the user's error.
+    pub fn database() -> Result<Database, TodoError> {
+        use_context::<AppState>()
+            .map(|state| state.db)
+            .ok_or_else(|| {
+                tracing::error!("AppState is missing from the server function's context");
+                TodoError::Internal
+            })
     }
-}
 
-/// After a write on the primary: this client's next reads must see it (read-your-writes).
-/// The write is done: from here on nothing may turn the request into an error, or the
-/// user would retry something that already happened.
-#[cfg(feature = "ssr")]
-async fn after_write(db: &Database) {
-    match db.wal_position_after_write().await {
-        Ok(lsn) => read_your_writes::remember_write(lsn),
-        Err(error) => tracing::warn!(
-            %error,
-            "change stored, but its WAL position is unknown; the next read may miss it"
-        ),
+    /// Checks a title and text with the rules the browser applied too.
+    pub fn parse_input(title: &str, text: &str) -> Result<TodoInput, TodoError> {
+        TodoInput::parse(title, text).map_err(|errors| TodoError::Invalid {
+            errors,
+            submitted: SubmittedTodo::new(title, text),
+        })
     }
-}
 
-/// Counts the call and, for an error, sets its HTTP status.
-#[cfg(feature = "ssr")]
-fn finish<T>(function: &'static str, result: Result<T, TodoError>) -> Result<T, TodoError> {
-    use crate::metrics::{SERVER_FN_CALLS, SERVER_FN_ERRORS};
-    metrics::counter!(SERVER_FN_CALLS, "function" => function).increment(1);
-    if let Err(error) = &result {
-        metrics::counter!(SERVER_FN_ERRORS, "function" => function, "error" => error.kind())
-            .increment(1);
-        error.set_response_status();
+    /// The result of a change guarded by a version, as the client sees it.
+    pub fn made<T>(change: Change<T>) -> Result<T, TodoError> {
+        match change {
+            Change::Made(value) => Ok(value),
+            Change::Conflict => Err(TodoError::Conflict),
+            Change::NotFound => Err(TodoError::NotFound),
+        }
     }
-    result
+
+    /// After a write on the primary: this client's next reads must see it
+    /// (read-your-writes). The write is done: from here on nothing may turn the request
+    /// into an error, or the user would retry something that already happened.
+    pub async fn after_write(db: &Database) {
+        match db.wal_position_after_write().await {
+            Ok(lsn) => read_your_writes::remember_write(lsn),
+            Err(error) => tracing::warn!(
+                %error,
+                "change stored, but its WAL position is unknown; the next read may miss it"
+            ),
+        }
+    }
+
+    /// Counts the call and, for an error, sets its HTTP status.
+    pub fn finish<T>(function: &'static str, result: Result<T, TodoError>) -> Result<T, TodoError> {
+        metrics::counter!(SERVER_FN_CALLS, "function" => function).increment(1);
+        if let Err(error) = &result {
+            metrics::counter!(SERVER_FN_ERRORS, "function" => function, "error" => error.kind())
+                .increment(1);
+            error.set_response_status();
+        }
+        result
+    }
 }

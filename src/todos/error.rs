@@ -58,49 +58,6 @@ impl SubmittedTodo {
     }
 }
 
-impl TodoError {
-    /// The HTTP status a server function answers with when it returns this error.
-    #[cfg(feature = "ssr")]
-    pub fn status(&self) -> http::StatusCode {
-        use http::StatusCode;
-        match self {
-            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::BadRequest => StatusCode::BAD_REQUEST,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict => StatusCode::CONFLICT,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Network | Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// A short label for metrics.
-    #[cfg(feature = "ssr")]
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Invalid { .. } => "invalid",
-            Self::BadRequest => "bad_request",
-            Self::NotFound => "not_found",
-            Self::Conflict => "conflict",
-            Self::Unavailable => "unavailable",
-            Self::Network => "network",
-            Self::Internal => "internal",
-        }
-    }
-
-    /// Sets this error's status on the response being built (a server function's
-    /// answer, or the page being rendered), unless the request is a plain HTML form
-    /// post: those are answered with a redirect back to the form (the error travels in
-    /// its URL), and a 4xx status would stop the browser following it.
-    #[cfg(feature = "ssr")]
-    pub fn set_response_status(&self) {
-        if !crate::form_posts::is_plain_form_post() {
-            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(self.status());
-            }
-        }
-    }
-}
-
 impl FromServerFnError for TodoError {
     type Encoder = JsonEncoding;
 
@@ -123,17 +80,64 @@ impl FromServerFnError for TodoError {
     }
 }
 
-/// Database failures become a generic error for the user; the cause goes to the log.
+/// HTTP statuses, metric labels and database errors: the server's view of an error.
 #[cfg(feature = "ssr")]
-impl From<sqlx::Error> for TodoError {
-    fn from(error: sqlx::Error) -> Self {
-        let unavailable = crate::db::is_unavailable(&error);
-        if unavailable {
-            tracing::warn!(%error, "database unavailable");
-            Self::Unavailable
-        } else {
-            tracing::error!(%error, "database error");
-            Self::Internal
+mod ssr {
+    use super::TodoError;
+
+    impl TodoError {
+        /// The HTTP status a server function answers with when it returns this error.
+        pub fn status(&self) -> http::StatusCode {
+            use http::StatusCode;
+            match self {
+                Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                Self::BadRequest => StatusCode::BAD_REQUEST,
+                Self::NotFound => StatusCode::NOT_FOUND,
+                Self::Conflict => StatusCode::CONFLICT,
+                Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                Self::Network | Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            }
+        }
+
+        /// A short label for metrics.
+        pub fn kind(&self) -> &'static str {
+            match self {
+                Self::Invalid { .. } => "invalid",
+                Self::BadRequest => "bad_request",
+                Self::NotFound => "not_found",
+                Self::Conflict => "conflict",
+                Self::Unavailable => "unavailable",
+                Self::Network => "network",
+                Self::Internal => "internal",
+            }
+        }
+
+        /// Sets this error's status on the response being built (a server function's
+        /// answer, or the page being rendered), unless the request is a plain HTML form
+        /// post: those are answered with a redirect back to the form (the error travels in
+        /// its URL), and a 4xx status would stop the browser following it.
+        pub fn set_response_status(&self) {
+            if !crate::server::form_posts::is_plain_form_post() {
+                if let Some(response) =
+                    leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+                {
+                    response.set_status(self.status());
+                }
+            }
+        }
+    }
+
+    /// Database failures become a generic error for the user; the cause goes to the log.
+    impl From<sqlx::Error> for TodoError {
+        fn from(error: sqlx::Error) -> Self {
+            let unavailable = crate::server::db::is_unavailable(&error);
+            if unavailable {
+                tracing::warn!(%error, "database unavailable");
+                Self::Unavailable
+            } else {
+                tracing::error!(%error, "database error");
+                Self::Internal
+            }
         }
     }
 }

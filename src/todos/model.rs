@@ -32,14 +32,6 @@ pub struct CreatedAt {
 }
 
 impl CreatedAt {
-    #[cfg(feature = "ssr")]
-    pub fn new(at: chrono::DateTime<chrono::Utc>) -> Self {
-        Self {
-            iso: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            display: at.format("%-d %b %Y, %H:%M UTC").to_string(),
-        }
-    }
-
     /// `2026-03-05T07:08:09.123Z`
     pub fn iso(&self) -> &str {
         &self.iso
@@ -48,22 +40,6 @@ impl CreatedAt {
     /// `5 Mar 2026, 07:08 UTC`
     pub fn display(&self) -> &str {
         &self.display
-    }
-}
-
-/// Read straight from a `timestamptz` column.
-#[cfg(feature = "ssr")]
-impl sqlx::Type<sqlx::Postgres> for CreatedAt {
-    fn type_info() -> sqlx::postgres::PgTypeInfo {
-        <chrono::DateTime<chrono::Utc> as sqlx::Type<sqlx::Postgres>>::type_info()
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl<'r> sqlx::Decode<'r, sqlx::Postgres> for CreatedAt {
-    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        let at = <chrono::DateTime<chrono::Utc> as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
-        Ok(Self::new(at))
     }
 }
 
@@ -150,6 +126,37 @@ fn text_error(trimmed: &str) -> Option<String> {
 
 /// PostgreSQL text cannot hold the NUL character (and no keyboard types it).
 const NUL_MESSAGE: &str = "{field} contains a NUL character, which can't be stored.";
+
+/// How creation times come from the database (server only: chrono stays out of the
+/// browser bundle).
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::CreatedAt;
+
+    impl CreatedAt {
+        pub fn new(at: chrono::DateTime<chrono::Utc>) -> Self {
+            Self {
+                iso: at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                display: at.format("%-d %b %Y, %H:%M UTC").to_string(),
+            }
+        }
+    }
+
+    /// Read straight from a `timestamptz` column.
+    impl sqlx::Type<sqlx::Postgres> for CreatedAt {
+        fn type_info() -> sqlx::postgres::PgTypeInfo {
+            <chrono::DateTime<chrono::Utc> as sqlx::Type<sqlx::Postgres>>::type_info()
+        }
+    }
+
+    impl<'r> sqlx::Decode<'r, sqlx::Postgres> for CreatedAt {
+        fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+            let at =
+                <chrono::DateTime<chrono::Utc> as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+            Ok(Self::new(at))
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -15,8 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 use tasks::{
-    config::Settings,
-    startup::Application,
+    server::{config::Settings, startup::Application},
     todos::{listing::TodoPage, model::Todo},
 };
 
@@ -142,7 +141,7 @@ impl TestDatabase {
 async fn spawn(extra_settings: &[(&str, &str)], proxies: Option<(bool, bool)>) -> TestApp {
     // The app's logs are noise in passing runs: TEST_LOG=1 shows them.
     if std::env::var_os("TEST_LOG").is_some() {
-        tasks::telemetry::init(tasks::config::LogFormat::Text);
+        tasks::server::telemetry::init(tasks::server::config::LogFormat::Text);
     }
     let TestDatabase {
         app_primary_url,

@@ -8,11 +8,11 @@
 mod replicas;
 mod wal;
 
-pub use replicas::{LagLimits, ReplicaStatus};
-pub use wal::{InvalidWalLsn, WalLsn};
+pub use replicas::{ReplicaState, ReplicaStatus};
+pub use wal::WalLsn;
 
-use crate::{
-    config::{describe, DatabaseSettings},
+use crate::server::{
+    config::{DatabaseSettings, LagLimits},
     metrics::{
         DB_POOL_CONNECTIONS, DB_POOL_MAX_CONNECTIONS, DB_READS, DB_REPLICA_LAG_BYTES,
         DB_REPLICA_LAG_SECONDS, DB_REPLICA_UP,
@@ -178,7 +178,7 @@ impl Database {
 
     /// One round of health checks: logs the primary going or coming back, and decides
     /// which replicas serve reads.
-    pub async fn check_health(&self) {
+    async fn check_health(&self) {
         let primary_lsn = self.primary_wal_position().await;
         let primary_up = primary_lsn.is_some();
         if self.primary_up.swap(primary_up, Ordering::Relaxed) != primary_up {
@@ -215,9 +215,9 @@ impl Database {
         }
     }
 
-    /// `ok` when the primary answers within [`STATUS_TIMEOUT`] and has every migration of
-    /// this build applied; else `unreachable` or `migrations_pending`.
-    pub async fn primary_readiness(&self) -> &'static str {
+    /// Whether the primary answers within [`STATUS_TIMEOUT`] and has every migration of
+    /// this build applied.
+    pub async fn primary_readiness(&self) -> PrimaryReadiness {
         let latest_known = MIGRATOR.iter().map(|migration| migration.version).max();
         let applied = tokio::time::timeout(
             STATUS_TIMEOUT,
@@ -228,13 +228,13 @@ impl Database {
         )
         .await;
         match applied {
-            Ok(Ok(applied)) if applied >= latest_known => "ok",
-            Ok(Ok(_)) => "migrations_pending",
+            Ok(Ok(applied)) if applied >= latest_known => PrimaryReadiness::Ok,
+            Ok(Ok(_)) => PrimaryReadiness::MigrationsPending,
             // No migrations table yet counts as pending, any other failure as unreachable.
             Ok(Err(sqlx::Error::Database(error))) if error.code().as_deref() == Some("42P01") => {
-                "migrations_pending"
+                PrimaryReadiness::MigrationsPending
             }
-            Ok(Err(_)) | Err(_) => "unreachable",
+            Ok(Err(_)) | Err(_) => PrimaryReadiness::Unreachable,
         }
     }
 
@@ -287,7 +287,7 @@ impl Database {
     /// Samples each replica's state into the replica gauges.
     pub async fn record_replica_gauges(&self) {
         for status in self.replica_statuses().await {
-            let up = if status.status == "ok" { 1.0 } else { 0.0 };
+            let up = if status.serving_reads { 1.0 } else { 0.0 };
             metrics::gauge!(DB_REPLICA_UP, "replica" => status.target.clone()).set(up);
             // NaN when unknown, never the last value seen: a stale 0 would hide trouble.
             let bytes = status
@@ -299,6 +299,28 @@ impl Database {
                 .set(seconds);
         }
     }
+}
+
+/// What `/readyz` reports of the primary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrimaryReadiness {
+    /// Answers, with every migration of this build applied.
+    Ok,
+    Unreachable,
+    /// Answers, but lacks a migration this build knows.
+    MigrationsPending,
+}
+
+/// `host:port/database` of a connection target: what logs may say about it (never the
+/// URL, which holds the password).
+pub fn describe(options: &PgConnectOptions) -> String {
+    format!(
+        "{}:{}/{}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("(default database)")
+    )
 }
 
 /// Whether `error` means the server could not be reached or cannot take the request

@@ -7,6 +7,7 @@
 //! Every change of state is logged with its reason.
 
 use super::{wal::WalLsn, within_status_timeout};
+use crate::server::config::LagLimits;
 use serde::Serialize;
 use sqlx::PgPool;
 use std::{
@@ -32,19 +33,23 @@ pub struct ReplicaStatus {
     /// Kept out of `/readyz`, which is public: host names are for logs and metrics.
     #[serde(skip_serializing)]
     pub target: String,
-    /// `ok`, `unreachable`, or `not_in_recovery` (not a standby: perhaps promoted).
-    pub status: &'static str,
+    pub status: ReplicaState,
     pub replay_lag_bytes: Option<u64>,
     pub replay_lag_seconds: Option<f64>,
     /// Whether reads are routed to it.
     pub serving_reads: bool,
 }
 
-/// How far behind the primary a replica may be and still serve reads.
-#[derive(Clone, Copy, Debug)]
-pub struct LagLimits {
-    pub max_seconds: f64,
-    pub max_bytes: u64,
+/// What a probe found a replica to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaState {
+    /// A reachable standby.
+    Ok,
+    /// No answer within the status timeout.
+    Unreachable,
+    /// Answers, but is not a standby of the primary: perhaps promoted.
+    NotInRecovery,
 }
 
 impl Replica {
@@ -98,14 +103,18 @@ impl Replica {
         )
         .await;
         let (status, replay_lag_bytes, replay_lag_seconds) = match found {
-            None => ("unreachable", None, None),
-            Some((false, _, _)) => ("not_in_recovery", None, None),
+            None => (ReplicaState::Unreachable, None, None),
+            Some((false, _, _)) => (ReplicaState::NotInRecovery, None, None),
             Some((true, replayed, lag_seconds)) => {
                 let replayed = replayed.and_then(|lsn| lsn.parse::<WalLsn>().ok());
                 let lag_bytes = primary_lsn
                     .zip(replayed)
                     .map(|(primary, replayed)| primary.bytes_after(replayed));
-                ("ok", lag_bytes, lag_seconds.map(|seconds| seconds.max(0.0)))
+                (
+                    ReplicaState::Ok,
+                    lag_bytes,
+                    lag_seconds.map(|seconds| seconds.max(0.0)),
+                )
             }
         };
         ReplicaStatus {
@@ -122,9 +131,13 @@ impl ReplicaStatus {
     /// Why this replica must not serve reads, if it must not.
     pub(super) fn problem(&self, limits: LagLimits) -> Option<String> {
         match self.status {
-            "ok" => {}
-            "unreachable" => return Some("unreachable or too slow to answer".to_owned()),
-            _ => return Some("not in recovery: not a standby of the primary".to_owned()),
+            ReplicaState::Ok => {}
+            ReplicaState::Unreachable => {
+                return Some("unreachable or too slow to answer".to_owned())
+            }
+            ReplicaState::NotInRecovery => {
+                return Some("not in recovery: not a standby of the primary".to_owned())
+            }
         }
         if let Some(seconds) = self.replay_lag_seconds.filter(|s| *s > limits.max_seconds) {
             return Some(format!(
@@ -158,7 +171,7 @@ pub(super) fn jittered(interval: Duration) -> Duration {
 mod tests {
     use super::*;
 
-    fn status(status: &'static str, seconds: Option<f64>, bytes: Option<u64>) -> ReplicaStatus {
+    fn status(status: ReplicaState, seconds: Option<f64>, bytes: Option<u64>) -> ReplicaStatus {
         ReplicaStatus {
             target: "r:5432/db".into(),
             status,
@@ -175,21 +188,36 @@ mod tests {
 
     #[test]
     fn a_reachable_standby_within_limits_is_healthy() {
-        assert_eq!(status("ok", Some(0.0), Some(0)).problem(LIMITS), None);
-        assert_eq!(status("ok", Some(10.0), Some(1000)).problem(LIMITS), None);
+        assert_eq!(
+            status(ReplicaState::Ok, Some(0.0), Some(0)).problem(LIMITS),
+            None
+        );
+        assert_eq!(
+            status(ReplicaState::Ok, Some(10.0), Some(1000)).problem(LIMITS),
+            None
+        );
         // Lag in bytes is unknown while the primary is down: judged by time alone.
-        assert_eq!(status("ok", Some(1.0), None).problem(LIMITS), None);
+        assert_eq!(
+            status(ReplicaState::Ok, Some(1.0), None).problem(LIMITS),
+            None
+        );
     }
 
     #[test]
     fn unreachable_promoted_or_lagging_replicas_are_not() {
-        assert!(status("unreachable", None, None).problem(LIMITS).is_some());
-        assert!(status("not_in_recovery", None, None)
+        assert!(status(ReplicaState::Unreachable, None, None)
             .problem(LIMITS)
             .is_some());
-        let slow = status("ok", Some(12.5), Some(0)).problem(LIMITS).unwrap();
+        assert!(status(ReplicaState::NotInRecovery, None, None)
+            .problem(LIMITS)
+            .is_some());
+        let slow = status(ReplicaState::Ok, Some(12.5), Some(0))
+            .problem(LIMITS)
+            .unwrap();
         assert_eq!(slow, "replay lag 12.5 s is over the 10 s limit");
-        let behind = status("ok", Some(0.0), Some(1001)).problem(LIMITS).unwrap();
+        let behind = status(ReplicaState::Ok, Some(0.0), Some(1001))
+            .problem(LIMITS)
+            .unwrap();
         assert_eq!(behind, "replay lag 1001 bytes is over the 1000 bytes limit");
     }
 

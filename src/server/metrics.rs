@@ -5,8 +5,10 @@
 //! text format by `metrics-exporter-prometheus`. Names follow Prometheus conventions:
 //! `tasks_` prefix, `_total` for counters, base units (`_seconds`, `_bytes`).
 
-use crate::{db::Database, in_flight::InFlight};
-use axum::{routing::get, Router};
+//!
+//! Names and the recorder only: it imports nothing else of the crate, so every module
+//! may record. `/metrics` is served by `startup`, which samples the gauges there.
+
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 
@@ -95,7 +97,7 @@ fn describe() {
     );
     describe_gauge!(
         DB_REPLICA_UP,
-        "1 when the replica answered the last scrape's status query, else 0"
+        "1 when the replica is serving reads (reachable, a standby, within the lag limits), else 0"
     );
     describe_gauge!(
         DB_REPLICA_LAG_BYTES,
@@ -108,25 +110,4 @@ fn describe() {
         BUILD_INFO,
         "Always 1; labels carry the version and git commit of this build"
     );
-}
-
-/// The metrics listener's routes: `GET /metrics`. Database and in-flight gauges are
-/// sampled at scrape time, so they cost nothing between scrapes.
-pub fn router(handle: PrometheusHandle, db: Database, in_flight: InFlight) -> Router {
-    Router::new().route(
-        "/metrics",
-        get(move || {
-            let (handle, db, in_flight) = (handle.clone(), db.clone(), in_flight.clone());
-            async move {
-                let requests = in_flight.snapshot();
-                // The scrape itself is not on the public listener: not counted.
-                metrics::gauge!(HTTP_REQUESTS_IN_FLIGHT).set(requests.in_flight as f64);
-                metrics::gauge!(HTTP_REQUESTS_STUCK).set(requests.stuck.len() as f64);
-                db.record_pool_gauges();
-                db.record_replica_gauges().await;
-                handle.run_upkeep();
-                handle.render()
-            }
-        }),
-    )
 }

@@ -2,9 +2,9 @@
 //! people or JSON lines for log collectors (`LOG_FORMAT`).
 //!
 //! What is logged never includes a password: database targets are logged as
-//! `host:port/database` (`config::describe`), never as URLs.
+//! `host:port/database` (`db::describe`), never as URLs.
 
-use crate::config::LogFormat;
+use crate::server::config::LogFormat;
 use tracing_subscriber::{fmt, EnvFilter};
 
 /// Installs the global subscriber. Without `RUST_LOG`, logs `info` and above.

@@ -8,7 +8,7 @@
 //! good (a deadlock, a blocking call) is exactly the case where the deadline matters.
 //! Kubernetes then never has to SIGKILL a pod that looked healthy.
 
-use crate::in_flight::InFlight;
+use crate::server::in_flight::InFlight;
 use signal_hook::{
     consts::{SIGINT, SIGTERM},
     flag,

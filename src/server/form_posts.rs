@@ -22,10 +22,14 @@ pub fn is_plain_form_post() -> bool {
 }
 
 /// For a successful plain form post: back to the list the form was on, without the
-/// given query parameters (e.g. `edit`, which opened the edit form that was just
-/// saved) and without Leptos's error parameters of an earlier attempt. Only the
-/// referer's query is kept, never its origin or path, so the redirect cannot leave the
-/// list page.
+/// given query parameters (a name such as `edit`, which opened the edit form that was
+/// just saved, or a whole pair such as `filter=completed`) and without Leptos's error
+/// parameters of an earlier attempt. Only the referer's query is kept, never its
+/// origin or path, so the redirect cannot leave the list page.
+///
+/// Every server function calls it on success. Its `Location` then replaces the one
+/// server_fn sets (the raw `Referer`, with its error parameters stripped): one rule
+/// decides where every successful form post lands.
 pub fn redirect_back_to_list_without(params: &[&str]) {
     if !is_plain_form_post() {
         return;
@@ -47,7 +51,11 @@ pub fn redirect_back_to_list_without(params: &[&str]) {
         .split('&')
         .filter(|pair| {
             let name = pair.split('=').next().unwrap_or_default();
-            !name.is_empty() && !params.contains(&name) && name != "__err" && name != "__path"
+            !name.is_empty()
+                && !params.contains(&name)
+                && !params.contains(pair)
+                && name != "__err"
+                && name != "__path"
         })
         .collect();
     let location = if kept.is_empty() {

@@ -4,7 +4,8 @@
 //! value stops the server with one line naming the variable; values that hold
 //! passwords are never echoed back in those messages.
 
-use crate::db::LagLimits;
+//! It imports nothing else of the crate: every other server module may depend on it.
+
 use sqlx::postgres::PgConnectOptions;
 use std::{net::SocketAddr, str::FromStr, time::Duration};
 
@@ -42,7 +43,7 @@ pub enum LogFormat {
 
 /// How to reach the databases, and the bounds every pool works within.
 ///
-/// No `Debug`: the connect options hold passwords. Use [`describe`] to log a target.
+/// No `Debug`: the connect options hold passwords. Use `db::describe` to log a target.
 pub struct DatabaseSettings {
     /// Takes every write, and reads when no replica is set or a replica can't serve.
     pub primary: PgConnectOptions,
@@ -66,13 +67,20 @@ pub struct DatabaseSettings {
     pub max_lifetime: Duration,
 }
 
+/// How far behind the primary a replica may be and still serve reads.
+#[derive(Clone, Copy, Debug)]
+pub struct LagLimits {
+    pub max_seconds: f64,
+    pub max_bytes: u64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error(
-        "{0} is not set: it must be the PostgreSQL URL of the primary database, \
-         e.g. postgres://user:password@127.0.0.1:5432/tasks"
-    )]
-    Missing(&'static str),
+    #[error("{name} is not set: it must be {expected}")]
+    Missing {
+        name: &'static str,
+        expected: &'static str,
+    },
     // `reason` comes from URL parsing, which never repeats the URL (or its password).
     #[error("{name} is not a valid PostgreSQL URL: {reason}")]
     InvalidUrl { name: &'static str, reason: String },
@@ -92,50 +100,27 @@ impl Settings {
 
     /// Reads settings through `lookup`, so tests can supply their own environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+        let env = Env { lookup };
 
-        let statement_timeout = Duration::from_millis(parse_number(
-            "DATABASE_STATEMENT_TIMEOUT_MS",
-            var("DATABASE_STATEMENT_TIMEOUT_MS"),
-            5_000,
-        )?);
-        let connect_options = |name: &'static str, url: String| {
-            parse_postgres_url(name, &url)
-                .map(|options| tune_connection(options, statement_timeout))
+        let statement_timeout = env.millis("DATABASE_STATEMENT_TIMEOUT_MS", 5_000)?;
+        let connect_options = |name: &'static str, url: &str| {
+            parse_postgres_url(name, url).map(|options| tune_connection(options, statement_timeout))
         };
-
-        let primary_url = var("DATABASE_URL").ok_or(ConfigError::Missing("DATABASE_URL"))?;
-        let primary = connect_options("DATABASE_URL", primary_url)?;
-        let replicas = var("DATABASE_REPLICA_URL")
+        let primary_url = env.get("DATABASE_URL").ok_or(ConfigError::Missing {
+            name: "DATABASE_URL",
+            expected: "the PostgreSQL URL of the primary database, \
+                       e.g. postgres://user:password@127.0.0.1:5432/tasks",
+        })?;
+        let primary = connect_options("DATABASE_URL", &primary_url)?;
+        let replicas = env
+            .get("DATABASE_REPLICA_URL")
             .unwrap_or_default()
             .split(',')
             .map(str::trim)
             .filter(|url| !url.is_empty())
-            .map(|url| connect_options("DATABASE_REPLICA_URL", url.to_owned()))
+            .map(|url| connect_options("DATABASE_REPLICA_URL", url))
             .collect::<Result<Vec<_>, _>>()?;
-        let replica_check_interval = Duration::from_millis(parse_number(
-            "DATABASE_REPLICA_CHECK_INTERVAL_MS",
-            var("DATABASE_REPLICA_CHECK_INTERVAL_MS"),
-            1_000,
-        )?);
-        let replica_lag_limits = LagLimits {
-            max_seconds: parse_number(
-                "DATABASE_REPLICA_MAX_LAG_SECONDS",
-                var("DATABASE_REPLICA_MAX_LAG_SECONDS"),
-                10.0,
-            )?,
-            max_bytes: parse_number(
-                "DATABASE_REPLICA_MAX_LAG_BYTES",
-                var("DATABASE_REPLICA_MAX_LAG_BYTES"),
-                16 * 1024 * 1024,
-            )?,
-        };
-
-        let max_connections = parse_number(
-            "DATABASE_MAX_CONNECTIONS",
-            var("DATABASE_MAX_CONNECTIONS"),
-            10,
-        )?;
+        let max_connections: u32 = env.number("DATABASE_MAX_CONNECTIONS", 10)?;
         if max_connections == 0 {
             return Err(ConfigError::Invalid {
                 name: "DATABASE_MAX_CONNECTIONS",
@@ -143,23 +128,22 @@ impl Settings {
                 value: "0".into(),
             });
         }
-        let acquire_timeout = Duration::from_millis(parse_number(
-            "DATABASE_ACQUIRE_TIMEOUT_MS",
-            var("DATABASE_ACQUIRE_TIMEOUT_MS"),
-            2_000,
-        )?);
-        let idle_timeout = Duration::from_secs(parse_number(
-            "DATABASE_IDLE_TIMEOUT_SECS",
-            var("DATABASE_IDLE_TIMEOUT_SECS"),
-            300,
-        )?);
-        let max_lifetime = Duration::from_secs(parse_number(
-            "DATABASE_MAX_LIFETIME_SECS",
-            var("DATABASE_MAX_LIFETIME_SECS"),
-            1_800,
-        )?);
+        let database = DatabaseSettings {
+            primary,
+            replicas,
+            replica_check_interval: env.millis("DATABASE_REPLICA_CHECK_INTERVAL_MS", 1_000)?,
+            replica_lag_limits: LagLimits {
+                max_seconds: env.number("DATABASE_REPLICA_MAX_LAG_SECONDS", 10.0)?,
+                max_bytes: env.number("DATABASE_REPLICA_MAX_LAG_BYTES", 16 * 1024 * 1024)?,
+            },
+            max_connections,
+            acquire_timeout: env.millis("DATABASE_ACQUIRE_TIMEOUT_MS", 2_000)?,
+            statement_timeout,
+            idle_timeout: env.secs("DATABASE_IDLE_TIMEOUT_SECS", 300)?,
+            max_lifetime: env.secs("DATABASE_MAX_LIFETIME_SECS", 1_800)?,
+        };
 
-        let metrics_addr = match var("METRICS_ADDR").as_deref() {
+        let metrics_addr = match env.get("METRICS_ADDR").as_deref() {
             None => Some(SocketAddr::from(([0, 0, 0, 0], 9090))),
             Some("off") => None,
             Some(addr) => Some(addr.parse().map_err(|_| ConfigError::Invalid {
@@ -170,19 +154,11 @@ impl Settings {
         };
         let http = HttpSettings {
             metrics_addr,
-            request_timeout: Duration::from_millis(parse_number(
-                "REQUEST_TIMEOUT_MS",
-                var("REQUEST_TIMEOUT_MS"),
-                15_000,
-            )?),
-            hsts: parse_bool("HSTS", var("HSTS"))?,
-            shutdown_grace: Duration::from_secs(parse_number(
-                "SHUTDOWN_GRACE_SECS",
-                var("SHUTDOWN_GRACE_SECS"),
-                20,
-            )?),
+            request_timeout: env.millis("REQUEST_TIMEOUT_MS", 15_000)?,
+            hsts: env.flag("HSTS")?,
+            shutdown_grace: env.secs("SHUTDOWN_GRACE_SECS", 20)?,
         };
-        let log_format = match var("LOG_FORMAT").as_deref() {
+        let log_format = match env.get("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,
             Some(other) => {
@@ -195,31 +171,55 @@ impl Settings {
         };
 
         Ok(Self {
+            database,
             http,
             log_format,
-            database: DatabaseSettings {
-                primary,
-                replicas,
-                replica_check_interval,
-                replica_lag_limits,
-                max_connections,
-                acquire_timeout,
-                statement_timeout,
-                idle_timeout,
-                max_lifetime,
-            },
         })
     }
 }
 
-/// `host:port/database` of a connection target: what logs may say about it.
-pub fn describe(options: &PgConnectOptions) -> String {
-    format!(
-        "{}:{}/{}",
-        options.get_host(),
-        options.get_port(),
-        options.get_database().unwrap_or("(default database)")
-    )
+/// Reads variables through a lookup, so that each setting names its variable once:
+/// `env.millis("REQUEST_TIMEOUT_MS", 15_000)?`. A blank value counts as unset.
+struct Env<F> {
+    lookup: F,
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|value| !value.trim().is_empty())
+    }
+
+    fn number<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
+                name,
+                expected: "a number",
+                value,
+            }),
+        }
+    }
+
+    fn millis(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        self.number(name, default).map(Duration::from_millis)
+    }
+
+    fn secs(&self, name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+        self.number(name, default).map(Duration::from_secs)
+    }
+
+    /// `true`/`1` or `false`/`0`; unset is false.
+    fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
+        match self.get(name).as_deref().map(str::trim) {
+            None | Some("false" | "0") => Ok(false),
+            Some("true" | "1") => Ok(true),
+            Some(other) => Err(ConfigError::Invalid {
+                name,
+                expected: "true or false",
+                value: other.to_owned(),
+            }),
+        }
+    }
 }
 
 fn parse_postgres_url(name: &'static str, url: &str) -> Result<PgConnectOptions, ConfigError> {
@@ -242,33 +242,6 @@ fn tune_connection(options: PgConnectOptions, statement_timeout: Duration) -> Pg
     )])
 }
 
-fn parse_number<T: FromStr>(
-    name: &'static str,
-    value: Option<String>,
-    default: T,
-) -> Result<T, ConfigError> {
-    match value {
-        None => Ok(default),
-        Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
-            name,
-            expected: "a number",
-            value,
-        }),
-    }
-}
-
-fn parse_bool(name: &'static str, value: Option<String>) -> Result<bool, ConfigError> {
-    match value.as_deref().map(str::trim) {
-        None | Some("false" | "0") => Ok(false),
-        Some("true" | "1") => Ok(true),
-        Some(_) => Err(ConfigError::Invalid {
-            name,
-            expected: "true or false",
-            value: value.unwrap_or_default(),
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,7 +259,7 @@ mod tests {
     fn only_the_primary_url_is_required() {
         let settings = settings(&[("DATABASE_URL", "postgres://u:p@db:5433/tasks")]).unwrap();
         let db = settings.database;
-        assert_eq!(describe(&db.primary), "db:5433/tasks");
+        assert_eq!((db.primary.get_host(), db.primary.get_port()), ("db", 5433));
         assert!(db.replicas.is_empty());
         assert_eq!(db.replica_check_interval, Duration::from_secs(1));
         assert_eq!(db.replica_lag_limits.max_seconds, 10.0);
@@ -355,8 +328,12 @@ mod tests {
         ])
         .unwrap();
         let db = settings.database;
-        let replicas: Vec<String> = db.replicas.iter().map(describe).collect();
-        assert_eq!(replicas, ["replica:6432/tasks", "replica2:5432/tasks"]);
+        let replicas: Vec<(&str, u16)> = db
+            .replicas
+            .iter()
+            .map(|options| (options.get_host(), options.get_port()))
+            .collect();
+        assert_eq!(replicas, [("replica", 6432), ("replica2", 5432)]);
         assert_eq!(db.max_connections, 32);
         assert_eq!(db.acquire_timeout, Duration::from_millis(750));
     }
@@ -366,7 +343,13 @@ mod tests {
         let error = settings(&[]).err().unwrap().to_string();
         assert!(error.starts_with("DATABASE_URL is not set"), "{error}");
         let blank = settings(&[("DATABASE_URL", "  ")]).err().unwrap();
-        assert!(matches!(blank, ConfigError::Missing("DATABASE_URL")));
+        assert!(matches!(
+            blank,
+            ConfigError::Missing {
+                name: "DATABASE_URL",
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -1,18 +1,15 @@
 //! Builds the HTTP application from its settings: what `main` runs and what the
 //! integration tests spawn on a random port against their own database.
 
-use crate::{
-    app::{shell, App},
-    config::Settings,
-    db::Database,
-    health,
-    in_flight::InFlight,
-    metrics, middleware, shutdown,
-    todos::error::TodoError,
+use super::{
+    config::Settings, db::Database, health, in_flight::InFlight, metrics, middleware, shutdown,
+    state::AppState,
 };
-use axum::{extract::FromRef, routing::get, Router};
+use crate::app::{shell, App};
+use axum::{routing::get, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::migrate::MigrateError;
 use std::{
     future::{Future, IntoFuture},
@@ -21,31 +18,6 @@ use std::{
     time::Duration,
 };
 use tokio::net::TcpListener;
-
-/// Shared by every request handler and server function.
-#[derive(Clone)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub db: Database,
-    pub in_flight: InFlight,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
-
-impl AppState {
-    /// The state inside a server function. leptos_axum provides it to both server
-    /// rendering and server-function calls; its absence is a wiring bug, not user error.
-    pub fn from_context() -> Result<Self, TodoError> {
-        use_context::<Self>().ok_or_else(|| {
-            tracing::error!("AppState is missing from the server function's context");
-            TodoError::Internal
-        })
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -98,7 +70,7 @@ impl Application {
         let metrics = match settings.http.metrics_addr {
             Some(addr) => Some((
                 bind(addr).await?,
-                metrics::router(metrics::recorder(), db.clone(), in_flight.clone()),
+                metrics_router(metrics::recorder(), db.clone(), in_flight.clone()),
             )),
             None => None,
         };
@@ -206,6 +178,27 @@ async fn migrate_until_done(db: Database) {
             }
         }
     }
+}
+
+/// The metrics listener's routes: `GET /metrics`. Database and in-flight gauges are
+/// sampled at scrape time, so they cost nothing between scrapes.
+fn metrics_router(handle: PrometheusHandle, db: Database, in_flight: InFlight) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let (handle, db, in_flight) = (handle.clone(), db.clone(), in_flight.clone());
+            async move {
+                let requests = in_flight.snapshot();
+                // The scrape itself is not on the public listener: not counted.
+                ::metrics::gauge!(metrics::HTTP_REQUESTS_IN_FLIGHT).set(requests.in_flight as f64);
+                ::metrics::gauge!(metrics::HTTP_REQUESTS_STUCK).set(requests.stuck.len() as f64);
+                db.record_pool_gauges();
+                db.record_replica_gauges().await;
+                handle.run_upkeep();
+                handle.render()
+            }
+        }),
+    )
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {

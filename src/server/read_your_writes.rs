@@ -9,7 +9,7 @@
 //! The cookie is never deleted early: a read that found the replica caught up with an
 //! older position could race a newer write's cookie and delete it. It simply expires.
 
-use crate::db::WalLsn;
+use crate::server::db::WalLsn;
 use cookie::{time::Duration, Cookie, SameSite};
 use http::{
     header::{COOKIE, SET_COOKIE},

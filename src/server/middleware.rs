@@ -1,7 +1,7 @@
 //! The HTTP layers around every route: request ids and logs, metrics, limits, security
 //! and caching headers, compression.
 
-use crate::{
+use super::{
     config::HttpSettings,
     in_flight::InFlight,
     metrics::{HTTP_REQUESTS, HTTP_REQUEST_DURATION},

@@ -1,6 +1,9 @@
 //! Probes for Kubernetes: liveness (`/healthz`) and readiness (`/readyz`).
 
-use crate::{db::ReplicaStatus, startup::AppState};
+use super::{
+    db::{PrimaryReadiness, ReplicaStatus},
+    state::AppState,
+};
 use axum::{extract::State, http::StatusCode, Json};
 use serde::Serialize;
 
@@ -23,32 +26,37 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, String) {
     }
 }
 
+/// The body of `/readyz`.
 #[derive(Serialize)]
-pub struct Readiness {
-    /// `ready` or `not_ready`.
-    status: &'static str,
-    /// `ok`, `unreachable` or `migrations_pending`.
-    primary: &'static str,
+pub struct ReadinessReport {
+    status: Readiness,
+    primary: PrimaryReadiness,
     /// Reported for operators; a replica problem alone does not make the app unready,
     /// since reads fall back to the primary.
     replicas: Vec<ReplicaStatus>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Readiness {
+    Ready,
+    NotReady,
+}
+
 /// Readiness: the primary answers within a short timeout and every migration this build
 /// knows is applied. 200 when ready, 503 when not; the body says why.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<ReadinessReport>) {
     let (primary, replicas) =
         tokio::join!(state.db.primary_readiness(), state.db.replica_statuses());
-    let ready = primary == "ok";
-    let status = if ready {
-        StatusCode::OK
+    let (code, status) = if primary == PrimaryReadiness::Ok {
+        (StatusCode::OK, Readiness::Ready)
     } else {
-        StatusCode::SERVICE_UNAVAILABLE
+        (StatusCode::SERVICE_UNAVAILABLE, Readiness::NotReady)
     };
-    let body = Readiness {
-        status: if ready { "ready" } else { "not_ready" },
+    let body = ReadinessReport {
+        status,
         primary,
         replicas,
     };
-    (status, Json(body))
+    (code, Json(body))
 }

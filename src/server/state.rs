@@ -1,0 +1,14 @@
+//! What every request handler and server function shares.
+
+use super::{db::Database, in_flight::InFlight};
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+
+/// The router's state. leptos_axum also provides it as context to server rendering and
+/// to server functions; handlers take the parts they need through `FromRef`.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Database,
+    pub in_flight: InFlight,
+}
