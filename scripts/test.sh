@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of Tasks, on a fresh machine as on a warm one:
 # installs what is missing, brings up the local PostgreSQL primary + replica, then
-#   1. cargo fmt --check
+#   1. cargo fmt --check, and the module layers (no import loops: check-layers.py)
 #   2. cargo clippy -D warnings for the server (ssr) and the browser (hydrate, wasm32)
 #   3. unit and integration tests (cargo test) against the real primary + replica
 #   4. offline checks of the infrastructure files: actionlint and zizmor on the
@@ -44,6 +44,9 @@ scripts/db.sh psql primary -At -c \
 
 step "format"
 cargo fmt --all -- --check
+
+step "layers: no module imports one that imports it back"
+python3 scripts/check-layers.py src
 
 step "clippy: server (ssr)"
 cargo clippy --all-targets --features ssr -- -D warnings

@@ -118,11 +118,12 @@ const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("cross-origin-opener-policy", "same-origin"),
 ];
 
-/// Sets the Content-Security-Policy of the page being rendered. Called by the document
-/// shell, which leptos_axum runs in the page's root reactive owner: the nonce (fresh per
-/// page; `HydrationScripts` puts it on the one inline script the app needs) and the
-/// response options are provided in that very owner, so they are found without walking
-/// up to any other owner (see [`isolate_reactive_owner`] for why that matters).
+/// Sets the Content-Security-Policy of the page being rendered. Called as the document
+/// renders (`startup::document`), which leptos_axum does in the page's root reactive
+/// owner: the nonce (fresh per page; `HydrationScripts` puts it on the one inline
+/// script the app needs) and the response options are provided in that very owner, so
+/// they are found without walking up to any other owner (see
+/// [`isolate_reactive_owner`] for why that matters).
 pub fn set_content_security_policy() {
     let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),

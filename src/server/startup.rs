@@ -180,6 +180,14 @@ async fn migrate_until_done(db: Database) {
     }
 }
 
+/// Every HTML page: the app's shell, with the page's Content-Security-Policy set first.
+/// leptos_axum renders it in the page's root reactive owner, where the nonce and the
+/// response options were provided.
+fn document(options: LeptosOptions) -> impl IntoView {
+    middleware::set_content_security_policy();
+    shell(options)
+}
+
 /// The metrics listener's routes: `GET /metrics`. Database and in-flight gauges are
 /// sampled at scrape time, so they cost nothing between scrapes.
 fn metrics_router(handle: PrometheusHandle, db: Database, in_flight: InFlight) -> Router {
@@ -213,9 +221,9 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        // No per-request context hook: what pages need (the CSP) is set by the shell, in
-        // the page's own owner (`middleware::set_content_security_policy`).
-        .leptos_routes(&state, routes, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // No per-request context hook: what pages need (the CSP) is set as the document
+        // renders, in the page's own owner (`document`).
+        .leptos_routes(&state, routes, move || document(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(document))
         .with_state(state)
 }

@@ -133,7 +133,7 @@ pub async fn set_completed(
     completed: bool,
 ) -> sqlx::Result<Change<Todo>> {
     let changed: Option<Todo> = sqlx::query_as(&format!(
-        "UPDATE todos SET completed = $2, version = version + 1, updated_at = now() \
+        "UPDATE todos SET completed = $2, version = version + 1 \
          WHERE id = $1 AND completed <> $2 RETURNING {TODO_COLUMNS}"
     ))
     .bind(id)
@@ -159,7 +159,7 @@ pub async fn update(
     input: &TodoInput,
 ) -> sqlx::Result<Change<Todo>> {
     let updated: Option<Todo> = sqlx::query_as(&format!(
-        "UPDATE todos SET title = $3, text = $4, version = version + 1, updated_at = now() \
+        "UPDATE todos SET title = $3, text = $4, version = version + 1 \
          WHERE id = $1 AND version = $2 RETURNING {TODO_COLUMNS}"
     ))
     .bind(id)
@@ -205,7 +205,7 @@ async fn why_unchanged<T>(primary: &PgPool, id: i64) -> sqlx::Result<Change<T>> 
 /// Marks every todo done (or not done); returns how many changed.
 pub async fn set_all_completed(primary: &PgPool, completed: bool) -> sqlx::Result<u64> {
     Ok(sqlx::query(
-        "UPDATE todos SET completed = $1, version = version + 1, updated_at = now() \
+        "UPDATE todos SET completed = $1, version = version + 1 \
          WHERE completed <> $1",
     )
     .bind(completed)
