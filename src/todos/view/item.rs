@@ -1,7 +1,10 @@
 //! One todo of the list: its checkbox, Edit and Delete, and the inline edit form.
 
 use super::{
-    focus_element, focus_list_heading, list::ListState, textarea_content, FieldError, PageContext,
+    focus_element, focus_list_heading,
+    list::ListState,
+    todo_fields::{first_invalid_field_id, title_field_id, TodoFields},
+    PageContext,
 };
 use crate::todos::{
     api::{delete_todo, set_todo_completed, update_todo, DeleteTodo, SetTodoCompleted, UpdateTodo},
@@ -45,6 +48,11 @@ impl ItemState {
     /// The id of one of this todo's elements.
     fn element_id(self, part: &str) -> String {
         format!("todo-{}-{part}", self.id)
+    }
+
+    /// What the ids of this todo's edit fields start with.
+    fn edit_fields_id_prefix(self) -> String {
+        self.element_id("edit")
     }
 }
 
@@ -185,7 +193,7 @@ fn ItemView(item: ItemState, created_iso: String, created_display: String) -> im
         item.error.set(None);
         item.editing.set(true);
         request_animation_frame(move || {
-            focus_element(&item.element_id("edit-title"));
+            focus_element(&title_field_id(&item.edit_fields_id_prefix()));
         });
     };
 
@@ -310,6 +318,7 @@ fn EditForm(item: ItemState) -> impl IntoView {
     let context = expect_context::<PageContext>();
     let id = item.id;
     let form = NodeRef::<html::Form>::new();
+    let fields_id_prefix = item.edit_fields_id_prefix();
 
     // Back to showing the todo, and `?edit=` out of the URL so a reload does not open
     // the form again. `restore_focus`: to the Edit button, unless the user moved focus
@@ -338,13 +347,9 @@ fn EditForm(item: ItemState) -> impl IntoView {
         let input = match TodoInput::parse(&title, &text) {
             Ok(input) => input,
             Err(errors) => {
-                let field = if errors.title.is_some() {
-                    "edit-title"
-                } else {
-                    "edit-text"
-                };
+                let first_invalid = first_invalid_field_id(&item.edit_fields_id_prefix(), &errors);
                 item.draft_errors.set(errors);
-                focus_element(&item.element_id(field));
+                focus_element(&first_invalid);
                 return;
             }
         };
@@ -419,23 +424,6 @@ fn EditForm(item: ItemState) -> impl IntoView {
         close(true);
     };
 
-    // While errors show, re-check on every keystroke so each goes away once fixed.
-    let recheck = move || {
-        let rechecked = item.draft_errors.with_untracked(|errors| {
-            errors.rechecked(
-                &item.draft_title.get_untracked(),
-                &item.draft_text.get_untracked(),
-            )
-        });
-        if let Some(found) = rechecked {
-            item.draft_errors.set(found);
-        }
-    };
-    let title_error = Signal::derive(move || item.draft_errors.with(|e| e.title.clone()));
-    let text_error = Signal::derive(move || item.draft_errors.with(|e| e.text.clone()));
-    let (title_id, text_id) = (item.element_id("edit-title"), item.element_id("edit-text"));
-    let (title_error_id, text_error_id) = (format!("{title_id}-error"), format!("{text_id}-error"));
-
     view! {
         <form
             method="post"
@@ -450,56 +438,15 @@ fn EditForm(item: ItemState) -> impl IntoView {
         >
             <input type="hidden" name="id" value=id />
             <input type="hidden" name="version" value=move || item.version.get() />
-            <div>
-                <label for=title_id.clone() class="block text-sm font-medium">
-                    "Title"
-                </label>
-                <input
-                    id=title_id
-                    name="title"
-                    type="text"
-                    autocomplete="off"
-                    autofocus
-                    aria-required="true"
-                    aria-invalid=move || title_error.with(Option::is_some).to_string()
-                    aria-describedby={
-                        let id = title_error_id.clone();
-                        move || title_error.with(Option::is_some).then(|| id.clone())
-                    }
-                    value=untrack(move || item.draft_title.get())
-                    prop:value=move || item.draft_title.get()
-                    on:input:target=move |event| {
-                        item.draft_title.set(event.target().value());
-                        recheck();
-                    }
-                    class="field"
-                />
-                <FieldError id=title_error_id message=title_error />
-            </div>
-            <div>
-                <label for=text_id.clone() class="block text-sm font-medium">
-                    "Text"
-                </label>
-                <textarea
-                    id=text_id
-                    name="text"
-                    rows="3"
-                    aria-invalid=move || text_error.with(Option::is_some).to_string()
-                    aria-describedby={
-                        let id = text_error_id.clone();
-                        move || text_error.with(Option::is_some).then(|| id.clone())
-                    }
-                    prop:value=move || item.draft_text.get()
-                    on:input:target=move |event| {
-                        item.draft_text.set(event.target().value());
-                        recheck();
-                    }
-                    class="field"
-                >
-                    {textarea_content(untrack(move || item.draft_text.get()))}
-                </textarea>
-                <FieldError id=text_error_id message=text_error />
-            </div>
+            <TodoFields
+                id_prefix=fields_id_prefix
+                title=item.draft_title
+                text=item.draft_text
+                errors=item.draft_errors
+                set_errors=move |found| item.draft_errors.set(found)
+                compact=true
+                autofocus=true
+            />
             <div class="flex gap-2">
                 <button
                     type="submit"

@@ -9,9 +9,11 @@
 //! the server refuses. After every change the page re-reads the list, so it always
 //! ends up showing what is stored.
 
+mod field_error;
 mod item;
 mod list;
 mod new_todo;
+mod todo_fields;
 
 use super::{
     api::{
@@ -254,31 +256,4 @@ fn focus_is_lost() -> bool {
 /// Where focus goes when the control that had it disappears: the list's heading.
 fn focus_list_heading() {
     focus_element("todos-heading");
-}
-
-/// The initial content of a `<textarea>`. Leptos writes a textarea's children into the
-/// server's HTML without escaping them (tachys 0.2 marks the element as raw text), so
-/// typed input such as `</textarea><script>` would become markup: escape it here. In the
-/// browser the text is set as a DOM value, which needs no escaping.
-fn textarea_content(text: String) -> String {
-    if cfg!(feature = "ssr") {
-        text.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    } else {
-        text
-    }
-}
-
-#[component]
-fn FieldError(id: String, message: Signal<Option<String>>) -> impl IntoView {
-    move || {
-        message.get().map(|message| {
-            view! {
-                <p id=id.clone() class="mt-1 text-sm text-red-700">
-                    {message}
-                </p>
-            }
-        })
-    }
 }

@@ -1,12 +1,19 @@
 //! The form that creates a todo.
 
-use super::{textarea_content, FieldError, PageContext};
+use super::{
+    focus_element,
+    todo_fields::{first_invalid_field_id, TodoFields},
+    PageContext,
+};
 use crate::todos::{
     api::CreateTodo,
     error::{SubmittedTodo, TodoError},
     model::{FieldErrors, TodoInput},
 };
-use leptos::{ev::SubmitEvent, html, prelude::*, server_fn::ServerFn};
+use leptos::{ev::SubmitEvent, prelude::*, server_fn::ServerFn};
+
+/// What the ids of the form's fields start with.
+const FIELDS_ID_PREFIX: &str = "new-todo";
 
 /// The create form. It is a real `<form>` posting to the server function, so it works
 /// without JavaScript; once hydrated, submitting is checked in the browser with the
@@ -54,8 +61,6 @@ pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
         }
     });
 
-    let title_input = NodeRef::<html::Input>::new();
-    let text_input = NodeRef::<html::Textarea>::new();
     let on_submit = move |event: SubmitEvent| {
         event.prevent_default();
         if pending.get_untracked() {
@@ -71,30 +76,14 @@ pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
                 });
             }
             Err(found) => {
-                let first_invalid_is_title = found.title.is_some();
+                let first_invalid = first_invalid_field_id(FIELDS_ID_PREFIX, &found);
                 browser_errors.set(Some(found));
                 // Take the user to the first field to fix. Should focusing fail, the
                 // messages still show; nothing else to do.
-                let _ = if first_invalid_is_title {
-                    title_input.get().map(|input| input.focus())
-                } else {
-                    text_input.get().map(|input| input.focus())
-                };
+                focus_element(&first_invalid);
             }
         }
     };
-    // While errors show, re-check on every keystroke so each goes away once fixed.
-    let recheck = move || {
-        let rechecked = errors.with_untracked(|errors| {
-            errors.rechecked(&title.get_untracked(), &text.get_untracked())
-        });
-        if let Some(found) = rechecked {
-            browser_errors.set(Some(found));
-        }
-    };
-
-    let title_error = Signal::derive(move || errors.with(|e| e.title.clone()));
-    let text_error = Signal::derive(move || errors.with(|e| e.text.clone()));
 
     view! {
         <form
@@ -107,55 +96,13 @@ pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
             on:submit=on_submit
             class="space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm"
         >
-            <div>
-                <label for="new-todo-title" class="block font-medium">
-                    "Title"
-                </label>
-                <input
-                    id="new-todo-title"
-                    name="title"
-                    type="text"
-                    autocomplete="off"
-                    aria-required="true"
-                    aria-invalid=move || title_error.with(Option::is_some).to_string()
-                    aria-describedby=move || {
-                        title_error.with(Option::is_some).then_some("new-todo-title-error")
-                    }
-                    value=untrack(move || title.get())
-                    prop:value=move || title.get()
-                    on:input:target=move |event| {
-                        title.set(event.target().value());
-                        recheck();
-                    }
-                    node_ref=title_input
-                    class="field"
-                />
-                <FieldError id="new-todo-title-error".to_owned() message=title_error />
-            </div>
-            <div>
-                <label for="new-todo-text" class="block font-medium">
-                    "Text"
-                </label>
-                <textarea
-                    id="new-todo-text"
-                    name="text"
-                    rows="4"
-                    aria-invalid=move || text_error.with(Option::is_some).to_string()
-                    aria-describedby=move || {
-                        text_error.with(Option::is_some).then_some("new-todo-text-error")
-                    }
-                    prop:value=move || text.get()
-                    on:input:target=move |event| {
-                        text.set(event.target().value());
-                        recheck();
-                    }
-                    node_ref=text_input
-                    class="field"
-                >
-                    {textarea_content(untrack(move || text.get()))}
-                </textarea>
-                <FieldError id="new-todo-text-error".to_owned() message=text_error />
-            </div>
+            <TodoFields
+                id_prefix=FIELDS_ID_PREFIX.to_owned()
+                title
+                text
+                errors
+                set_errors=move |found| browser_errors.set(Some(found))
+            />
             {move || {
                 failure()
                     .map(|message| {
