@@ -1,6 +1,7 @@
 //! One todo of the list: its checkbox, Edit and Delete, and the inline edit form.
 
 use super::{
+    change::Changes,
     focus_element, focus_list_heading,
     list::ListState,
     todo_fields::{first_invalid_field_id, title_field_id, TodoFields},
@@ -34,10 +35,8 @@ struct ItemState {
     version: RwSignal<i32>,
     /// Deleted on the page, the server not yet asked or answered.
     removed: RwSignal<bool>,
-    /// A change of this todo is on its way; further ones wait for it.
-    pending: RwSignal<bool>,
-    /// Why the last change was refused.
-    error: RwSignal<Option<String>>,
+    /// This todo's changes: further ones wait for the one on its way.
+    changes: Changes,
     editing: RwSignal<bool>,
     draft_title: RwSignal<String>,
     draft_text: RwSignal<String>,
@@ -84,8 +83,7 @@ pub(super) fn TodoItem(todo: Todo) -> impl IntoView {
         completed: RwSignal::new(todo.completed),
         version: RwSignal::new(todo.version),
         removed: RwSignal::new(false),
-        pending: RwSignal::new(false),
-        error: RwSignal::new(None),
+        changes: Changes::new(context),
         editing: RwSignal::new(opened_by_url),
         draft_title: RwSignal::new(draft_title),
         draft_text: RwSignal::new(draft_text),
@@ -99,7 +97,7 @@ pub(super) fn TodoItem(todo: Todo) -> impl IntoView {
         <li
             id=format!("todo-{}", todo.id)
             hidden=move || !shown()
-            aria-busy=move || item.pending.get().to_string()
+            aria-busy=move || item.changes.pending.get().to_string()
             class="todo-item"
         >
             <Show
@@ -117,7 +115,8 @@ pub(super) fn TodoItem(todo: Todo) -> impl IntoView {
                 <EditForm item />
             </Show>
             {move || {
-                item.error
+                item.changes
+                    .error
                     .get()
                     .map(|message| {
                         view! {
@@ -148,49 +147,43 @@ fn ItemView(item: ItemState, created_iso: String, created_display: String) -> im
     let completed = move || list.shown_completed(item.completed.get());
 
     let on_toggle = move |event: SubmitEvent| {
-        event.prevent_default();
-        if item.pending.get_untracked() {
+        let Some(change) = item.changes.start_counted(&event, list.counts) else {
             return;
-        }
+        };
         let was = untrack(completed);
         let now = !was;
         if !list.filter.shows(now) {
             // It leaves this view: focus must not leave with it.
             focus_list_heading();
         }
-        let counts_before = list.counts.get_untracked();
         item.completed.set(now);
         list.counts
             .update(|counts| *counts = counts.with_one_marked(now));
-        item.error.set(None);
         let title = item.title.get_untracked();
         let state_word = if now { "done" } else { "not done" };
-        context.send_change(
+        change.send(
             set_todo_completed(id, now),
-            item.pending,
             move |todo: Todo| {
                 item.version.try_set(todo.version);
                 format!("Marked “{}” as {state_word}.", todo.title)
             },
             move |refused| {
                 item.completed.try_set(was);
-                list.counts.try_set(counts_before);
-                item.error.try_set(Some(format!(
+                Some(format!(
                     "Couldn't mark “{title}” as {state_word}: {refused}"
-                )));
+                ))
             },
         );
     };
 
     let on_edit = move |event: SubmitEvent| {
-        event.prevent_default();
-        if item.pending.get_untracked() {
+        if !item.changes.take_over_submit(&event) {
             return;
         }
         item.draft_title.set(item.title.get_untracked());
         item.draft_text.set(item.text.get_untracked());
         item.draft_errors.set(FieldErrors::default());
-        item.error.set(None);
+        item.changes.error.set(None);
         item.editing.set(true);
         request_animation_frame(move || {
             focus_element(&title_field_id(&item.edit_fields_id_prefix()));
@@ -198,34 +191,28 @@ fn ItemView(item: ItemState, created_iso: String, created_display: String) -> im
     };
 
     let on_delete = move |event: SubmitEvent| {
-        event.prevent_default();
-        if item.pending.get_untracked() {
+        let Some(change) = item.changes.start_counted(&event, list.counts) else {
             return;
-        }
-        let counts_before = list.counts.get_untracked();
+        };
         // The todo goes away with its Delete button: focus must not go with it.
         focus_list_heading();
         item.removed.set(true);
         list.counts
             .update(|counts| *counts = counts.without_one(untrack(completed)));
-        item.error.set(None);
         let title = item.title.get_untracked();
         let deleted = format!("Deleted “{title}”.");
-        context.send_change(
+        change.send(
             delete_todo(id, item.version.get_untracked()),
-            item.pending,
             move |()| deleted,
             move |refused| {
                 if refused == TodoError::NotFound {
                     // Deleted elsewhere already: what the user wanted is done.
                     context.announce(format!("“{title}” was already deleted."));
                     context.reload_keeping_focus();
-                    return;
+                    return None;
                 }
                 item.removed.try_set(false);
-                list.counts.try_set(counts_before);
-                item.error
-                    .try_set(Some(format!("Couldn't delete “{title}”: {refused}")));
+                Some(format!("Couldn't delete “{title}”: {refused}"))
             },
         );
     };
@@ -337,7 +324,7 @@ fn EditForm(item: ItemState) -> impl IntoView {
     };
 
     let save = move |restore_focus: bool| {
-        if !item.editing.get_untracked() || item.pending.get_untracked() {
+        if !item.editing.get_untracked() || item.changes.pending.get_untracked() {
             return;
         }
         let (title, text) = (
@@ -360,15 +347,13 @@ fn EditForm(item: ItemState) -> impl IntoView {
         }
         item.title.set(input.title().to_owned());
         item.text.set(input.text().to_owned());
-        item.error.set(None);
-        context.send_change(
+        item.changes.send(
             update_todo(
                 id,
                 item.version.get_untracked(),
                 title.clone(),
                 text.clone(),
             ),
-            item.pending,
             move |todo: Todo| {
                 item.version.try_set(todo.version);
                 format!("Saved “{}”.", todo.title)
@@ -383,9 +368,8 @@ fn EditForm(item: ItemState) -> impl IntoView {
                 if let TodoError::Invalid { errors, .. } = &refused {
                     item.draft_errors.try_set(errors.clone());
                 }
-                item.error
-                    .try_set(Some(format!("Couldn't save “{old_title}”: {refused}")));
                 item.editing.try_set(true);
+                Some(format!("Couldn't save “{old_title}”: {refused}"))
             },
         );
     };

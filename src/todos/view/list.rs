@@ -1,7 +1,9 @@
 //! One page of the list and the controls around it: the count, the filters, "Mark all
 //! as done", "Clear completed", and the links to the pages before and after.
 
-use super::{focus_element, focus_is_lost, focus_list_heading, item::TodoItem, PageContext};
+use super::{
+    change::Changes, focus_element, focus_is_lost, focus_list_heading, item::TodoItem, PageContext,
+};
 use crate::todos::{
     api::{clear_completed, set_all_completed, ClearCompleted, SetAllCompleted},
     listing::{Filter, ListQuery, TodoCounts, TodoPage},
@@ -116,82 +118,69 @@ fn FilterLinks(current: Filter) -> impl IntoView {
 /// "Mark all as done" (or "as not done" once all are) and "Clear completed".
 #[component]
 fn BulkControls() -> impl IntoView {
-    let context = expect_context::<PageContext>();
     let state = expect_context::<ListState>();
+    let changes = Changes::new(expect_context::<PageContext>());
     let counts = state.counts;
-    let pending = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     // The button marks all as done while any todo is active.
     let marks_done = move || counts.with(|counts| counts.active > 0);
 
     let on_mark_all = move |event: SubmitEvent| {
-        event.prevent_default();
-        if pending.get_untracked() {
+        let Some(change) = changes.start_counted(&event, counts) else {
             return;
-        }
+        };
         let completed = untrack(marks_done);
-        let before = counts.get_untracked();
+        let total = change.before.total();
         state.bulk.set(Some(BulkChange::AllCompleted(completed)));
         counts.set(if completed {
             TodoCounts {
                 active: 0,
-                completed: before.total(),
+                completed: total,
             }
         } else {
             TodoCounts {
-                active: before.total(),
+                active: total,
                 completed: 0,
             }
         });
-        error.set(None);
         let state_word = if completed { "done" } else { "not done" };
-        context.send_change(
+        change.send(
             set_all_completed(completed),
-            pending,
             move |_| format!("Marked all todos as {state_word}."),
             move |refused| {
                 state.bulk.try_set(None);
-                counts.try_set(before);
-                error.try_set(Some(format!(
+                Some(format!(
                     "Couldn't mark all todos as {state_word}: {refused}"
-                )));
+                ))
             },
         );
     };
 
     let on_clear = move |event: SubmitEvent| {
-        event.prevent_default();
-        if pending.get_untracked() {
+        let Some(change) = changes.start_counted(&event, counts) else {
             return;
-        }
-        let before = counts.get_untracked();
+        };
         // This button goes away with the completed todos: focus must not go with it.
         focus_list_heading();
         state.bulk.set(Some(BulkChange::ClearCompleted));
         counts.set(TodoCounts {
             completed: 0,
-            ..before
+            ..change.before
         });
-        error.set(None);
-        context.send_change(
+        change.send(
             clear_completed(),
-            pending,
             |deleted| {
                 let noun = if deleted == 1 { "todo" } else { "todos" };
                 format!("Cleared {deleted} completed {noun}.")
             },
             move |refused| {
                 state.bulk.try_set(None);
-                counts.try_set(before);
-                error.try_set(Some(format!(
-                    "Couldn't clear the completed todos: {refused}"
-                )));
+                Some(format!("Couldn't clear the completed todos: {refused}"))
             },
         );
     };
 
     view! {
-        <div class="mb-4 flex flex-wrap gap-2" aria-busy=move || pending.get().to_string()>
+        <div class="mb-4 flex flex-wrap gap-2" aria-busy=move || changes.pending.get().to_string()>
             <Show when=move || counts.with(|counts| counts.total() > 0)>
                 <form method="post" action=SetAllCompleted::PATH on:submit=on_mark_all>
                     <input type="hidden" name="completed" value=move || marks_done().to_string() />
@@ -217,7 +206,8 @@ fn BulkControls() -> impl IntoView {
             </Show>
         </div>
         {move || {
-            error
+            changes
+                .error
                 .get()
                 .map(|message| {
                     view! {

@@ -9,6 +9,7 @@
 //! the server refuses. After every change the page re-reads the list, so it always
 //! ends up showing what is stored.
 
+mod change;
 mod field_error;
 mod item;
 mod list;
@@ -30,7 +31,6 @@ use leptos_router::{
 };
 use list::TodoList;
 use new_todo::NewTodoForm;
-use std::future::Future;
 
 /// What every part of the page shares.
 #[derive(Clone, Copy)]
@@ -65,31 +65,6 @@ impl PageContext {
         let focused = focused_element_id();
         self.focus_after_reload.try_update_value(|id| *id = focused);
         self.reload.try_update(|count| *count += 1);
-    }
-
-    /// Sends a change the page already shows (optimistically). `pending` is set while
-    /// it is on its way. When the server confirms it, `announce_success` says so in the
-    /// live region and the list is read again; when the server refuses it,
-    /// `undo` puts the page back and shows why.
-    fn send_change<T: 'static>(
-        self,
-        request: impl Future<Output = Result<T, TodoError>> + 'static,
-        pending: RwSignal<bool>,
-        announce_success: impl FnOnce(T) -> String + 'static,
-        undo: impl FnOnce(TodoError) + 'static,
-    ) {
-        pending.set(true);
-        leptos::task::spawn_local(async move {
-            let result = request.await;
-            pending.try_set(false);
-            match result {
-                Ok(value) => {
-                    self.announce(announce_success(value));
-                    self.reload_keeping_focus();
-                }
-                Err(error) => undo(error),
-            }
-        });
     }
 }
 
