@@ -2,7 +2,7 @@
 //! the change at once (optimistically), sends it without a page load, and undoes it
 //! with a message if the server refuses.
 
-use super::PageContext;
+use super::context::PageContext;
 use crate::todos::{error::TodoError, listing::TodoCounts};
 use leptos::{ev::SubmitEvent, prelude::*};
 use std::future::Future;

@@ -1,9 +1,9 @@
 //! The form that creates a todo.
 
 use super::{
-    focus_element,
+    context::PageContext,
+    dom::focus_element,
     todo_fields::{first_invalid_field_id, TodoFields},
-    PageContext,
 };
 use crate::todos::{
     api::CreateTodo,

@@ -1,0 +1,36 @@
+//! Reading and moving focus. Controls that go away with a change (a deleted todo, a
+//! cleared list) would take focus with them, leaving keyboard and screen-reader users
+//! at the top of the page; these helpers put it somewhere that still exists.
+
+use leptos::{prelude::*, wasm_bindgen::JsCast, web_sys};
+
+/// The id of the list's heading, where focus goes when its control disappears.
+pub(super) const LIST_HEADING_ID: &str = "todos-heading";
+
+/// The id of the focused element, if it has one.
+pub(super) fn focused_element_id() -> Option<String> {
+    document()
+        .active_element()
+        .map(|element| element.id())
+        .filter(|id| !id.is_empty())
+}
+
+/// Moves focus to the element with this id; false if there is none.
+pub(super) fn focus_element(id: &str) -> bool {
+    document()
+        .get_element_by_id(id)
+        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+        .is_some_and(|element| element.focus().is_ok())
+}
+
+/// Whether focus was lost: nothing, or the page itself, has it.
+pub(super) fn focus_is_lost() -> bool {
+    document()
+        .active_element()
+        .is_none_or(|active| active.tag_name().eq_ignore_ascii_case("body"))
+}
+
+/// Where focus goes when the control that had it disappears: the list's heading.
+pub(super) fn focus_list_heading() {
+    focus_element(LIST_HEADING_ID);
+}

@@ -1,0 +1,53 @@
+//! The todo page: the create form above the list.
+
+use super::{
+    context::PageContext, dom::LIST_HEADING_ID, list::TodoList, list_error::ListError,
+    new_todo::NewTodoForm, posted_errors::PostedChangeErrors,
+};
+use crate::todos::api::{list_todos, CreateTodo};
+use leptos::prelude::*;
+
+#[component]
+pub fn TodosPage() -> impl IntoView {
+    let create = ServerAction::<CreateTodo>::new();
+    let context = PageContext::new();
+    provide_context(context);
+    let query = context.query;
+
+    // Read again whenever the URL's page changes, a todo is created, or a change is
+    // made; the server function routes the read so that this client's own writes are
+    // in it (read-your-writes).
+    let page = Resource::new(
+        move || (query.get(), create.version().get(), context.reload.get()),
+        |(query, _, _)| async move {
+            let query = query?;
+            let (after, before) = query.after_and_before();
+            list_todos(query.filter, after, before).await
+        },
+    );
+
+    view! {
+        <NewTodoForm create />
+        <section aria-labelledby=LIST_HEADING_ID class="mt-10">
+            <h2
+                id=LIST_HEADING_ID
+                tabindex="-1"
+                class="mb-4 text-xl font-semibold focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-indigo-700"
+            >
+                "Todos"
+            </h2>
+            <p role="status" class="sr-only">
+                {move || context.announcement.get()}
+            </p>
+            <PostedChangeErrors />
+            <Transition fallback=|| view! { <p>"Loading todos…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => view! { <TodoList page /> }.into_any(),
+                        Err(error) => view! { <ListError error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
