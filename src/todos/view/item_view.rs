@@ -3,6 +3,7 @@
 use super::{
     context::PageContext,
     dom::{focus_element, focus_list_heading},
+    item_button::ItemButton,
     state::{ItemState, ListState},
     todo_fields::title_field_id,
 };
@@ -149,26 +150,12 @@ pub(super) fn ItemView(
                         .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
                         .collect_view()}
                     <input type="hidden" name="edit" value=id />
-                    <button
-                        type="submit"
-                        id=item.element_id("edit")
-                        aria-labelledby=format!("{} {}", item.element_id("edit"), item.element_id("title"))
-                        class="button button-secondary"
-                    >
-                        "Edit"
-                    </button>
+                    <ItemButton item part="edit" label="Edit" class="button button-secondary" />
                 </form>
                 <form method="post" action=DeleteTodo::PATH on:submit=on_delete>
                     <input type="hidden" name="id" value=id />
                     <input type="hidden" name="version" value=move || item.version.get() />
-                    <button
-                        type="submit"
-                        id=item.element_id("delete")
-                        aria-labelledby=format!("{} {}", item.element_id("delete"), item.element_id("title"))
-                        class="button button-danger"
-                    >
-                        "Delete"
-                    </button>
+                    <ItemButton item part="delete" label="Delete" class="button button-danger" />
                 </form>
             </div>
         </div>

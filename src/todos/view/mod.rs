@@ -26,6 +26,7 @@ mod edit_form;
 mod field_error;
 mod filters;
 mod item;
+mod item_button;
 mod item_view;
 mod list;
 mod list_error;
