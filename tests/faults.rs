@@ -850,7 +850,7 @@ fn a_stuck_handler_cannot_hold_the_process_past_the_grace_period() {
 fn serve_a_stuck_handler(grace: Duration) {
     use axum::{routing::get, Router};
     use tasks::server::{
-        config::{HttpSettings, LogFormat},
+        config::{ConnectionLimits, HttpSettings, LogFormat},
         in_flight::InFlight,
         middleware, shutdown, telemetry,
     };
@@ -860,6 +860,12 @@ fn serve_a_stuck_handler(grace: Duration) {
         request_timeout: Duration::from_millis(500),
         hsts: false,
         shutdown_grace: grace,
+        connections: ConnectionLimits {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 16,
+            http2_keep_alive_interval: Duration::from_secs(20),
+            http2_keep_alive_timeout: Duration::from_secs(10),
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -31,6 +31,21 @@ pub struct HttpSettings {
     /// After SIGTERM, how long requests in flight may take to finish before the server
     /// exits anyway. Keep it below the pod's `terminationGracePeriodSeconds`.
     pub shutdown_grace: Duration,
+    pub connections: ConnectionLimits,
+}
+
+/// What one client connection may hold of the public listener.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionLimits {
+    /// Time to send a request's headers; also how long an idle keep-alive connection
+    /// stays open.
+    pub header_read_timeout: Duration,
+    /// Open connections at most; more wait in the kernel's accept backlog.
+    pub max_connections: usize,
+    /// HTTP/2: how often an idle connection is pinged, and how long the answer may take
+    /// before the connection is closed.
+    pub http2_keep_alive_interval: Duration,
+    pub http2_keep_alive_timeout: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,7 +172,20 @@ impl Settings {
             request_timeout: env.millis("REQUEST_TIMEOUT_MS", 15_000)?,
             hsts: env.flag("HSTS")?,
             shutdown_grace: env.secs("SHUTDOWN_GRACE_SECS", 20)?,
+            connections: ConnectionLimits {
+                header_read_timeout: env.millis("HTTP_HEADER_READ_TIMEOUT_MS", 10_000)?,
+                max_connections: env.number("HTTP_MAX_CONNECTIONS", 2_048)?,
+                http2_keep_alive_interval: env.secs("HTTP2_KEEP_ALIVE_INTERVAL_SECS", 20)?,
+                http2_keep_alive_timeout: env.secs("HTTP2_KEEP_ALIVE_TIMEOUT_SECS", 10)?,
+            },
         };
+        if http.connections.max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                name: "HTTP_MAX_CONNECTIONS",
+                expected: "a whole number of at least 1",
+                value: "0".into(),
+            });
+        }
         let log_format = match env.get("LOG_FORMAT").as_deref() {
             None | Some("text") => LogFormat::Text,
             Some("json") => LogFormat::Json,

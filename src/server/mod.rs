@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod form_posts;
 pub mod health;
+pub mod http_server;
 pub mod in_flight;
 pub mod metrics;
 pub mod middleware;

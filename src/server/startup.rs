@@ -2,7 +2,11 @@
 //! integration tests spawn on a random port against their own database.
 
 use super::{
-    config::Settings, db::Database, health, in_flight::InFlight, metrics, middleware, shutdown,
+    config::{ConnectionLimits, Settings},
+    db::Database,
+    health, http_server,
+    in_flight::InFlight,
+    metrics, middleware, shutdown,
     state::AppState,
 };
 use crate::app::{shell, App};
@@ -11,12 +15,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::migrate::MigrateError;
-use std::{
-    future::{Future, IntoFuture},
-    io,
-    net::SocketAddr,
-    time::Duration,
-};
+use std::{future::Future, io, net::SocketAddr, time::Duration};
 use tokio::net::TcpListener;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +35,7 @@ pub struct Application {
     in_flight: InFlight,
     health_checks: tokio::task::JoinHandle<()>,
     shutdown_grace: Duration,
+    connections: ConnectionLimits,
 }
 
 /// How serving ended.
@@ -90,6 +90,7 @@ impl Application {
             in_flight,
             health_checks,
             shutdown_grace: settings.http.shutdown_grace,
+            connections: settings.http.connections,
         })
     }
 
@@ -121,7 +122,7 @@ impl Application {
             tokio::spawn(async move { axum::serve(listener, router).await })
         });
         let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
-        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        let server = http_server::serve(self.listener, self.router, self.connections, async move {
             stop.await;
             let _ = stopping_tx.send(true);
         });
@@ -131,10 +132,7 @@ impl Application {
             tokio::time::sleep(grace).await;
         };
         let stopped = tokio::select! {
-            served = server.into_future() => {
-                served?;
-                Stopped::Drained
-            }
+            () = server => Stopped::Drained,
             () = grace_over => {
                 let dropped = self.in_flight.describe_all();
                 tracing::warn!(
