@@ -7,7 +7,10 @@ use http::{
     request::Parts,
     Method,
 };
-use leptos::prelude::use_context;
+use leptos::{
+    prelude::use_context,
+    server_fn::error::{FromServerFnError, ServerFnUrlError},
+};
 
 /// Whether the request being handled is a plain HTML form post.
 pub fn is_plain_form_post() -> bool {
@@ -24,30 +27,61 @@ pub fn is_plain_form_post() -> bool {
 /// For a successful plain form post: back to the list the form was on, without the
 /// given query parameters (a name such as `edit`, which opened the edit form that was
 /// just saved, or a whole pair such as `filter=completed`) and without Leptos's error
-/// parameters of an earlier attempt. Only the referer's query is kept, never its
-/// origin or path, so the redirect cannot leave the list page.
+/// parameters of an earlier attempt.
 ///
-/// Every server function calls it on success. Its `Location` then replaces the one
-/// server_fn sets (the raw `Referer`, with its error parameters stripped): one rule
-/// decides where every successful form post lands.
+/// Every server function calls it on success, and [`redirect_back_with_error`] on
+/// failure. Their `Location` replaces the one server_fn sets (the raw `Referer`, which
+/// may name another origin or be missing): one rule decides where every form post
+/// lands, always a path of this app.
 pub fn redirect_back_to_list_without(params: &[&str]) {
     if !is_plain_form_post() {
         return;
     }
+    let kept = list_query_of_referer(params);
+    let location = if kept.is_empty() {
+        "/".to_owned()
+    } else {
+        format!("/?{}", kept.join("&"))
+    };
+    // Built from pieces of a valid header value and a fixed path: a valid one too.
+    leptos_axum::redirect(&location);
+}
+
+/// For a plain form post that failed: back to the list the form was on (every query
+/// parameter kept, so an open edit form opens again), with the error in the URL the
+/// way Leptos's `ActionForm` reads it back (`__path`, `__err`), so the page shows the
+/// message and what was typed. Without a `Referer`, back to the list's first page.
+pub fn redirect_back_with_error<E: FromServerFnError + Clone>(error: E) {
     let Some(parts) = use_context::<Parts>() else {
         return;
     };
-    let referer = parts
-        .headers
-        .get(REFERER)
-        .and_then(|referer| referer.to_str().ok())
+    let kept = list_query_of_referer(&[]);
+    // A base to build the URL on; only its path and query are used.
+    let base = format!("http://app/?{}", kept.join("&"));
+    let Ok(url) = ServerFnUrlError::new(parts.uri.path(), error).to_url(&base) else {
+        return;
+    };
+    let location = match url.query() {
+        Some(query) => format!("/?{query}"),
+        None => "/".to_owned(),
+    };
+    leptos_axum::redirect(&location);
+}
+
+/// The query parameters of the page the form was posted from (its `Referer`), minus
+/// `params` and Leptos's error parameters. Only the query is taken, never the
+/// referer's origin or path, so a redirect built from it cannot leave the list page.
+fn list_query_of_referer(params: &[&str]) -> Vec<String> {
+    let referer = use_context::<Parts>()
+        .and_then(|parts| parts.headers.get(REFERER).cloned())
+        .and_then(|referer| referer.to_str().ok().map(str::to_owned))
         .unwrap_or_default();
     let query = referer
         .split('#')
         .next()
         .and_then(|url| url.split_once('?'))
         .map_or("", |(_, query)| query);
-    let kept: Vec<&str> = query
+    query
         .split('&')
         .filter(|pair| {
             let name = pair.split('=').next().unwrap_or_default();
@@ -57,12 +91,6 @@ pub fn redirect_back_to_list_without(params: &[&str]) {
                 && name != "__err"
                 && name != "__path"
         })
-        .collect();
-    let location = if kept.is_empty() {
-        "/".to_owned()
-    } else {
-        format!("/?{}", kept.join("&"))
-    };
-    // The referer came in as a valid header value, so every part of it still is one.
-    leptos_axum::redirect(&location);
+        .map(str::to_owned)
+        .collect()
 }

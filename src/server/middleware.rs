@@ -62,6 +62,7 @@ pub fn apply(
                 .no_br()
                 .quality(CompressionLevel::Precise(4)),
         )
+        .layer(middleware::from_fn(require_form_bodies))
         .layer(middleware::from_fn(limit_body))
         // 503, not 408: browsers silently resend a request answered with 408, and a
         // create that did commit would then be stored twice.
@@ -101,6 +102,51 @@ pub fn apply(
         )
         // Keeps the caller's x-request-id, or makes one; echoed by the layer above.
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+        .layer(middleware::from_fn(drop_unusable_request_id))
+}
+
+/// Removes a caller's `x-request-id` unless it is 1 to 64 of `A-Z a-z 0-9 . _ -`, so
+/// that a fresh one is made instead. The id is logged with every line of the request
+/// and echoed back: arbitrary bytes or lengths would let any client write into the logs.
+async fn drop_unusable_request_id(mut request: Request, next: Next) -> Response {
+    let usable = |id: &HeaderValue| {
+        let id = id.as_bytes();
+        (1..=64).contains(&id.len())
+            && id
+                .iter()
+                .all(|byte| byte.is_ascii_alphanumeric() || b"._-".contains(byte))
+    };
+    if let Some(id) = request.headers().get("x-request-id") {
+        if !usable(id) {
+            request.headers_mut().remove("x-request-id");
+        }
+    }
+    next.run(request).await
+}
+
+/// Server functions take form-encoded bodies only: it is all the hydrated app and HTML
+/// forms send. Anything else (JSON, multipart, `text/plain`, none) is a 415 before
+/// decoding, which also narrows what a cross-site request can send.
+async fn require_form_bodies(request: Request, next: Next) -> Response {
+    let is_server_function_call =
+        request.method() == Method::POST && request.uri().path().starts_with("/api/");
+    let is_form = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|kind| kind.to_str().ok())
+        .and_then(|kind| kind.split(';').next())
+        .is_some_and(|kind| {
+            kind.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if is_server_function_call && !is_form {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported content type: send application/x-www-form-urlencoded.",
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 /// Sent with every response. The Content-Security-Policy of a page, which needs the

@@ -65,15 +65,26 @@ impl FromServerFnError for TodoError {
     /// undecodable arguments on the server, an unreachable server in the browser.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let error = match value {
-            ServerFnErrorErr::Request(_) => Self::Network,
             ServerFnErrorErr::Args(_)
             | ServerFnErrorErr::MissingArg(_)
             | ServerFnErrorErr::UnsupportedRequestMethod(_) => Self::BadRequest,
+            // On the server both come from the request: a body that does not decode
+            // (invalid UTF-8, a malformed error in a page's URL) or one the client
+            // stopped sending. The client's fault, so a 400, never a 500.
+            ServerFnErrorErr::Deserialization(_) | ServerFnErrorErr::Request(_)
+                if cfg!(feature = "ssr") =>
+            {
+                Self::BadRequest
+            }
+            ServerFnErrorErr::Request(_) => Self::Network,
             _ => Self::Internal,
         };
         #[cfg(feature = "ssr")]
         {
-            tracing::warn!(cause = %value, "server function request failed");
+            // The cause may quote the request (an unknown filter value of any length):
+            // a short prefix is enough to diagnose it.
+            let cause: String = value.to_string().chars().take(200).collect();
+            tracing::warn!(%cause, "server function request failed");
             error.set_response_status();
         }
         error
@@ -114,15 +125,16 @@ mod ssr {
 
         /// Sets this error's status on the response being built (a server function's
         /// answer, or the page being rendered), unless the request is a plain HTML form
-        /// post: those are answered with a redirect back to the form (the error travels in
-        /// its URL), and a 4xx status would stop the browser following it.
+        /// post: those are answered with a redirect back to the list the form was on,
+        /// with the error in its URL (a 4xx status would stop the browser following it).
         pub fn set_response_status(&self) {
-            if !crate::server::form_posts::is_plain_form_post() {
-                if let Some(response) =
-                    leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
-                {
-                    response.set_status(self.status());
-                }
+            use crate::server::form_posts;
+            if form_posts::is_plain_form_post() {
+                form_posts::redirect_back_with_error(self.clone());
+            } else if let Some(response) =
+                leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            {
+                response.set_status(self.status());
             }
         }
     }
