@@ -101,9 +101,11 @@ impl FieldErrors {
 
 fn title_error(trimmed: &str) -> Option<String> {
     let chars = trimmed.chars().count();
-    if trimmed.contains('\0') {
-        Some(NUL_MESSAGE.replace("{field}", "Title"))
-    } else if chars == 0 {
+    if let Some(problem) = forbidden_character(trimmed, "Title", false) {
+        Some(problem)
+    } else if !trimmed.chars().any(is_visible) {
+        // Also a title of zero-width spaces or other invisible characters: it would
+        // look empty in the list.
         Some("Title can't be empty.".to_owned())
     } else if chars > TITLE_MAX_CHARS {
         Some(format!(
@@ -116,16 +118,65 @@ fn title_error(trimmed: &str) -> Option<String> {
 
 fn text_error(trimmed: &str) -> Option<String> {
     let chars = trimmed.chars().count();
-    if trimmed.contains('\0') {
-        Some(NUL_MESSAGE.replace("{field}", "Text"))
+    if let Some(problem) = forbidden_character(trimmed, "Text", true) {
+        Some(problem)
     } else {
         (chars > TEXT_MAX_CHARS)
             .then(|| format!("Text must be at most {TEXT_MAX_CHARS} characters (it has {chars})."))
     }
 }
 
-/// PostgreSQL text cannot hold the NUL character (and no keyboard types it).
-const NUL_MESSAGE: &str = "{field} contains a NUL character, which can't be stored.";
+/// What no field may hold, whatever its length: NUL (PostgreSQL text cannot store it);
+/// other control characters (C0 and C1, DEL), except tab, and line breaks in the text;
+/// and the characters that override or isolate text direction, which can make a todo
+/// read differently from what it says ("Trojan source").
+fn forbidden_character(value: &str, field: &str, multi_line: bool) -> Option<String> {
+    let allowed_control = |c: char| c == '\t' || (multi_line && (c == '\n' || c == '\r'));
+    if value.contains('\0') {
+        Some(format!(
+            "{field} contains a NUL character, which can't be stored."
+        ))
+    } else if value.chars().any(|c| c.is_control() && !allowed_control(c)) {
+        Some(format!("{field} contains a control character."))
+    } else if value.chars().any(is_direction_control) {
+        Some(format!(
+            "{field} contains a character that changes the text's direction."
+        ))
+    } else {
+        None
+    }
+}
+
+/// Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069).
+fn is_direction_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether `c` puts ink on the screen: not white space, and not one of the characters
+/// that render as nothing (zero-width spaces and joiners, word joiner, byte order mark,
+/// soft hyphen, invisible operators, variation selectors, fillers, blank braille).
+fn is_visible(c: char) -> bool {
+    !c.is_whitespace()
+        && !c.is_control()
+        && !matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{206A}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+        )
+}
 
 /// How creation times come from the database (server only: chrono stays out of the
 /// browser bundle).
@@ -245,6 +296,55 @@ mod tests {
     fn reports_every_broken_rule_at_once() {
         let errors = TodoInput::parse(" ", &"x".repeat(TEXT_MAX_CHARS + 1)).unwrap_err();
         assert!(errors.title.is_some() && errors.text.is_some());
+    }
+
+    #[test]
+    fn rejects_control_characters_but_tabs_and_line_breaks_in_the_text() {
+        for bad in ["a\u{7}b", "a\u{1B}[31mb", "a\u{7F}b", "a\u{85}b", "a\nb"] {
+            let errors = TodoInput::parse(bad, "").unwrap_err();
+            assert_eq!(
+                errors.title.as_deref(),
+                Some("Title contains a control character."),
+                "{bad:?}"
+            );
+        }
+        assert!(TodoInput::parse("a\tb", "line one\r\nline two\tend").is_ok());
+        let errors = TodoInput::parse("ok", "bell\u{7}").unwrap_err();
+        assert_eq!(
+            errors.text.as_deref(),
+            Some("Text contains a control character.")
+        );
+    }
+
+    #[test]
+    fn rejects_text_direction_overrides() {
+        for bad in ["pay \u{202E}gnp.exe", "\u{2066}x\u{2069}", "a\u{202A}b"] {
+            let errors = TodoInput::parse(bad, bad).unwrap_err();
+            let message = "contains a character that changes the text's direction.";
+            assert_eq!(errors.title.unwrap(), format!("Title {message}"));
+            assert_eq!(errors.text.unwrap(), format!("Text {message}"));
+        }
+        // Right-to-left text itself is fine.
+        assert!(TodoInput::parse("שלום", "مرحبا").is_ok());
+    }
+
+    #[test]
+    fn rejects_a_title_with_no_visible_character() {
+        for invisible in [
+            "\u{200B}",
+            "\u{200B}\u{200D}\u{FEFF}",
+            "\u{2060}\u{00AD}",
+            "\u{3164}",
+        ] {
+            let errors = TodoInput::parse(invisible, "").unwrap_err();
+            assert_eq!(
+                errors.title.as_deref(),
+                Some("Title can't be empty."),
+                "{invisible:?}"
+            );
+        }
+        // Joiners inside visible text are kept (emoji sequences use them).
+        assert!(TodoInput::parse("👩\u{200D}💻 setup", "").is_ok());
     }
 
     #[cfg(feature = "ssr")]
