@@ -192,10 +192,10 @@ def app_request_timeout_secs(container):
     """The app's REQUEST_TIMEOUT_MS: from the Deployment, else the app's default."""
     value = env_of(container).get("REQUEST_TIMEOUT_MS")
     if value is None:
-        source = (repo_root / "src" / "config.rs").read_text()
-        match = re.search(r'"REQUEST_TIMEOUT_MS",\s*var\("REQUEST_TIMEOUT_MS"\),\s*([0-9_]+)', source)
+        source = (repo_root / "src" / "server" / "config.rs").read_text()
+        match = re.search(r'env\.millis\("REQUEST_TIMEOUT_MS",\s*([0-9_]+)\)', source)
         if not match:
-            raise ValueError("cannot find the default of REQUEST_TIMEOUT_MS in src/config.rs")
+            raise ValueError("cannot find the default of REQUEST_TIMEOUT_MS in src/server/config.rs")
         value = match.group(1).replace("_", "")
     return int(value) / 1000
 

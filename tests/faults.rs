@@ -859,6 +859,7 @@ fn serve_a_stuck_handler(grace: Duration) {
         metrics_addr: None,
         request_timeout: Duration::from_millis(500),
         hsts: false,
+        public_url: None,
         shutdown_grace: grace,
         connections: ConnectionLimits {
             header_read_timeout: Duration::from_secs(10),

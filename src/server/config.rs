@@ -28,6 +28,9 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Send `Strict-Transport-Security`: only when clients reach the app over TLS.
     pub hsts: bool,
+    /// The app's address as browsers see it (`PUBLIC_URL`), when configured: an
+    /// `https://` one makes cookies `Secure` with the `__Host-` prefix.
+    pub public_url: Option<String>,
     /// After SIGTERM, how long requests in flight may take to finish before the server
     /// exits anyway. Keep it below the pod's `terminationGracePeriodSeconds`.
     pub shutdown_grace: Duration,
@@ -171,6 +174,7 @@ impl Settings {
             metrics_addr,
             request_timeout: env.millis("REQUEST_TIMEOUT_MS", 15_000)?,
             hsts: env.flag("HSTS")?,
+            public_url: env.get("PUBLIC_URL").map(parse_public_url).transpose()?,
             shutdown_grace: env.secs("SHUTDOWN_GRACE_SECS", 20)?,
             connections: ConnectionLimits {
                 header_read_timeout: env.millis("HTTP_HEADER_READ_TIMEOUT_MS", 10_000)?,
@@ -247,6 +251,38 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 value: other.to_owned(),
             }),
         }
+    }
+}
+
+/// `http(s)://host[:port]`, nothing more (no path, query or user): an origin.
+fn parse_public_url(url: String) -> Result<String, ConfigError> {
+    let invalid = || ConfigError::Invalid {
+        name: "PUBLIC_URL",
+        expected: "an origin such as https://tasks.example.com",
+        value: url.clone(),
+    };
+    let trimmed = url.trim().trim_end_matches('/');
+    let host = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or_else(invalid)?;
+    let host_is_plain = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c));
+    if host_is_plain {
+        Ok(trimmed.to_ascii_lowercase())
+    } else {
+        Err(invalid())
+    }
+}
+
+impl HttpSettings {
+    /// Whether browsers reach the app over HTTPS, as `PUBLIC_URL` says.
+    pub fn served_over_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
     }
 }
 
@@ -340,6 +376,37 @@ mod tests {
                 .unwrap()
                 .to_string();
             assert!(error.starts_with(name), "{error}");
+        }
+    }
+
+    #[test]
+    fn public_url_is_an_origin_and_says_whether_cookies_are_secure() {
+        let with =
+            |url: &str| settings(&[("DATABASE_URL", "postgres://u:p@h/db"), ("PUBLIC_URL", url)]);
+        let https = with("https://Tasks.Example.com/").unwrap().http;
+        assert_eq!(
+            https.public_url.as_deref(),
+            Some("https://tasks.example.com")
+        );
+        assert!(https.served_over_https());
+        assert!(!with("http://127.0.0.1:3000")
+            .unwrap()
+            .http
+            .served_over_https());
+        let unset = settings(&[("DATABASE_URL", "postgres://u:p@h/db")]).unwrap();
+        assert!(!unset.http.served_over_https());
+        for bad in [
+            "tasks.example.com",
+            "https://x/path",
+            "ftp://x",
+            "https://u@x",
+            "https://",
+        ] {
+            let error = with(bad).err().unwrap().to_string();
+            assert!(
+                error.starts_with("PUBLIC_URL must be an origin"),
+                "{bad}: {error}"
+            );
         }
     }
 

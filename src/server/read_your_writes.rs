@@ -9,7 +9,7 @@
 //! The cookie is never deleted early: a read that found the replica caught up with an
 //! older position could race a newer write's cookie and delete it. It simply expires.
 
-use crate::server::db::WalLsn;
+use crate::server::{db::WalLsn, state::AppState};
 use cookie::{time::Duration, Cookie, SameSite};
 use http::{
     header::{COOKIE, SET_COOKIE},
@@ -21,6 +21,23 @@ use leptos_axum::ResponseOptions;
 
 /// Name of the cookie that holds the WAL position of the client's latest write.
 pub const COOKIE_NAME: &str = "tasks_last_write";
+/// Its name when the app is served over HTTPS: browsers accept a `__Host-` cookie only
+/// from a secure origin, with `Path=/` and no `Domain`, so no other host or plain-HTTP
+/// page (a network attacker's injection) can set or shadow it.
+pub const SECURE_COOKIE_NAME: &str = "__Host-tasks_last_write";
+
+/// Whether this app's cookies are `Secure` (`PUBLIC_URL` is `https://…`).
+fn secure() -> bool {
+    use_context::<AppState>().is_some_and(|state| state.secure_cookies)
+}
+
+fn cookie_name() -> &'static str {
+    if secure() {
+        SECURE_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    }
+}
 
 /// How long after a write the client's reads check the replica's replay position.
 /// Well above the replica lag limit (`DATABASE_REPLICA_MAX_LAG_SECONDS`): a replica
@@ -31,6 +48,7 @@ const MAX_AGE: Duration = Duration::minutes(5);
 /// A malformed cookie is ignored, like a missing one.
 pub fn last_write() -> Option<WalLsn> {
     let parts = use_context::<Parts>()?;
+    let name = cookie_name();
     parts
         .headers
         .get_all(COOKIE)
@@ -38,14 +56,15 @@ pub fn last_write() -> Option<WalLsn> {
         .filter_map(|header| header.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == COOKIE_NAME)
+        .find(|cookie| cookie.name() == name)
         .and_then(|cookie| cookie.value().parse().ok())
 }
 
 /// Makes the client's next reads wait for the replica to replay `lsn`.
 pub fn remember_write(lsn: WalLsn) {
-    let cookie = Cookie::build((COOKIE_NAME, lsn.to_string()))
+    let cookie = Cookie::build((cookie_name(), lsn.to_string()))
         .path("/")
+        .secure(secure())
         .http_only(true)
         .same_site(SameSite::Lax)
         .max_age(MAX_AGE)

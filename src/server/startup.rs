@@ -79,6 +79,7 @@ impl Application {
             leptos_options,
             db: db.clone(),
             in_flight: in_flight.clone(),
+            secure_cookies: settings.http.served_over_https(),
         };
         let router =
             middleware::apply(router(state), &settings.http, hash_files, in_flight.clone());

@@ -11,4 +11,6 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Database,
     pub in_flight: InFlight,
+    /// Served over HTTPS (`PUBLIC_URL`): cookies are `Secure` and `__Host-` prefixed.
+    pub secure_cookies: bool,
 }
