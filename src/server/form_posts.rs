@@ -1,6 +1,8 @@
 //! HTML forms posted by the browser itself, with JavaScript off. Every control of the
-//! app is such a form; a server function answers it with a redirect back to the page
-//! (Leptos's default: to the `Referer`), never with data.
+//! app is such a form; a server function answers it with a redirect back to the list
+//! the form was on, never with data. Leptos's default would redirect to the raw
+//! `Referer` (any origin, or nowhere without one); the functions here build a path of
+//! this app instead.
 
 use http::{
     header::{ACCEPT, REFERER},
