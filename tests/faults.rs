@@ -6,7 +6,13 @@
 //! (`support::proxy`), and replay is paused on the real replica; tests here run one at
 //! a time (`SERIAL`), since a paused replica is paused for everyone.
 
-mod support;
+mod support {
+    pub mod app;
+    pub mod database;
+    pub mod proxy;
+    pub mod replay;
+    pub mod todos;
+}
 
 use std::{
     collections::HashMap,
@@ -16,7 +22,11 @@ use std::{
     },
     time::{Duration, Instant},
 };
-use support::{browser_client, spawn_app_behind_proxies, wait_until, TestApp};
+use support::{
+    app::{browser_client, wait_until, TestApp},
+    database::{create_test_database, TestDatabase},
+    proxy::spawn_app_behind_proxies,
+};
 use tasks::todos::listing::TodoPage;
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -188,12 +198,13 @@ async fn assert_reads_reach_the_replica(app: &TestApp, n: i64) {
 #[tokio::test]
 async fn replica_stopped_mid_traffic() {
     let _serial = SERIAL.lock().await;
-    let app = Arc::new(spawn_app_behind_proxies(true, true, &FAST_CHECKS).await);
+    let (app, proxies) = spawn_app_behind_proxies(true, true, &FAST_CHECKS).await;
+    let app = Arc::new(app);
     let (stop, seen) = (Arc::new(AtomicBool::new(false)), Arc::new(Seen::default()));
     let clients = drive_traffic(&app, 4, 2, &stop, &seen);
 
     tokio::time::sleep(Duration::from_millis(700)).await;
-    app.replica_proxy.as_ref().unwrap().down();
+    proxies.replica.down();
     let down = wait_until(Duration::from_secs(5), || async {
         (!replica_serving(&app).await).then_some(())
     })
@@ -203,7 +214,7 @@ async fn replica_stopped_mid_traffic() {
         "the replica was never taken out of rotation"
     );
     tokio::time::sleep(Duration::from_millis(1_000)).await;
-    app.replica_proxy.as_ref().unwrap().up();
+    proxies.replica.up();
     let back = wait_until(Duration::from_secs(5), || async {
         replica_serving(&app).await.then_some(())
     })
@@ -231,7 +242,8 @@ async fn replica_lagging_behind_its_limit() {
         ("DATABASE_REPLICA_CHECK_INTERVAL_MS", "200"),
         ("DATABASE_REPLICA_MAX_LAG_SECONDS", "1"),
     ];
-    let app = Arc::new(spawn_app_behind_proxies(true, true, &settings).await);
+    let (app, _proxies) = spawn_app_behind_proxies(true, true, &settings).await;
+    let app = Arc::new(app);
     let (stop, seen) = (Arc::new(AtomicBool::new(false)), Arc::new(Seen::default()));
     let clients = drive_traffic(&app, 3, 2, &stop, &seen);
 
@@ -270,15 +282,16 @@ async fn replica_lagging_behind_its_limit() {
 #[tokio::test]
 async fn primary_stopped_mid_traffic() {
     let _serial = SERIAL.lock().await;
-    let app = Arc::new(spawn_app_behind_proxies(true, true, &FAST_CHECKS).await);
+    let (app, proxies) = spawn_app_behind_proxies(true, true, &FAST_CHECKS).await;
+    let app = Arc::new(app);
     let (stop, seen) = (Arc::new(AtomicBool::new(false)), Arc::new(Seen::default()));
     let clients = drive_traffic(&app, 4, 2, &stop, &seen);
 
     tokio::time::sleep(Duration::from_millis(700)).await;
-    app.primary_proxy.as_ref().unwrap().down();
+    proxies.primary.down();
     tokio::time::sleep(Duration::from_millis(3_000)).await;
     let failed_while_down = seen.create_failures.lock().unwrap().len();
-    app.primary_proxy.as_ref().unwrap().up();
+    proxies.primary.up();
     let acknowledged_at_recovery = seen.acknowledged.lock().unwrap().len();
     let recovered = wait_until(Duration::from_secs(10), || async {
         (seen.acknowledged.lock().unwrap().len() > acknowledged_at_recovery).then_some(())
@@ -315,7 +328,7 @@ async fn primary_stopped_mid_traffic() {
 #[tokio::test]
 async fn starts_while_the_primary_is_down_and_recovers() {
     let _serial = SERIAL.lock().await;
-    let app = spawn_app_behind_proxies(false, true, &FAST_CHECKS).await;
+    let (app, proxies) = spawn_app_behind_proxies(false, true, &FAST_CHECKS).await;
 
     let live = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(live.status(), 200);
@@ -326,7 +339,7 @@ async fn starts_while_the_primary_is_down_and_recovers() {
     assert_eq!(create.status(), 503);
     assert!(started.elapsed() <= Duration::from_millis(2_500));
 
-    app.primary_proxy.as_ref().unwrap().up();
+    proxies.primary.up();
     let appeared = Instant::now();
     let ready = wait_until(Duration::from_secs(20), || async {
         let status = app
@@ -354,7 +367,7 @@ async fn starts_while_the_primary_is_down_and_recovers() {
 #[tokio::test]
 async fn starts_while_the_replica_is_down_and_recovers() {
     let _serial = SERIAL.lock().await;
-    let app = spawn_app_behind_proxies(true, false, &FAST_CHECKS).await;
+    let (app, proxies) = spawn_app_behind_proxies(true, false, &FAST_CHECKS).await;
 
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(
@@ -368,7 +381,7 @@ async fn starts_while_the_replica_is_down_and_recovers() {
     assert_eq!(app.list_with(&browser_client()).await.status(), 200);
     assert_eq!(app.list().await, [todo]);
 
-    app.replica_proxy.as_ref().unwrap().up();
+    proxies.replica.up();
     let back = wait_until(Duration::from_secs(5), || async {
         replica_serving(&app).await.then_some(())
     })
@@ -387,7 +400,7 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    async fn start(db: &support::TestDatabase, env: &[(&str, &str)]) -> Self {
+    async fn start(db: &TestDatabase, env: &[(&str, &str)]) -> Self {
         use tokio::io::{AsyncBufReadExt, BufReader};
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tasks"))
             .env("DATABASE_URL", &db.app_primary_url)
@@ -443,7 +456,7 @@ impl ServerProcess {
 async fn sigterm_under_traffic_finishes_in_flight_requests_and_exits_0() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let _serial = SERIAL.lock().await;
-    let db = support::create_test_database().await;
+    let db = create_test_database().await;
     let mut server = ServerProcess::start(
         &db,
         &[("METRICS_ADDR", "off"), ("SHUTDOWN_GRACE_SECS", "10")],
@@ -652,7 +665,7 @@ async fn aborted_and_concurrent_requests_for_a_minute_then_sigterm_exits_in_time
         .ok()
         .and_then(|secs| secs.parse().ok())
         .unwrap_or(60);
-    let db = support::create_test_database().await;
+    let db = create_test_database().await;
     let mut server = ServerProcess::start(
         &db,
         &[
@@ -909,7 +922,7 @@ fn serve_a_stuck_handler(grace: Duration) {
 async fn a_request_never_runs_under_another_requests_reactive_owner() {
     let _serial = SERIAL.lock().await;
     // Replica down: the page reads from the primary, where a lock makes it wait.
-    let app = spawn_app_behind_proxies(true, false, &FAST_CHECKS).await;
+    let (app, _proxies) = spawn_app_behind_proxies(true, false, &FAST_CHECKS).await;
     let mut lock = app.primary.begin().await.unwrap();
     sqlx::query("LOCK TABLE todos IN ACCESS EXCLUSIVE MODE")
         .execute(&mut *lock)

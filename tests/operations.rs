@@ -4,10 +4,17 @@
 //! A binary of its own: metrics are process-wide, so exact counts need no other tests
 //! creating todos alongside.
 
-mod support;
+mod support {
+    pub mod app;
+    pub mod database;
+    pub mod metrics;
+}
 
 use serde_json::Value;
-use support::{browser_client, spawn_app, spawn_app_with};
+use support::{
+    app::browser_client,
+    metrics::{spawn_app, spawn_app_with},
+};
 
 /// The value of the sample `name{labels}` in Prometheus text, 0 when absent.
 fn sample(metrics: &str, name_and_labels: &str) -> f64 {
@@ -66,8 +73,9 @@ async fn metrics_move_with_traffic() {
     let replica_reads = r#"tasks_db_reads_total{server="replica",reason="no_recent_write"}"#;
     let before = app.scrape().await;
 
-    app.create_ok("counted", "").await;
-    app.create_ok("counted too", "").await;
+    // Their answers are counted below (`requests_ok`).
+    app.create(&app.client, "counted", "").await;
+    app.create(&app.client, "counted too", "").await;
     assert_eq!(app.create(&app.client, " ", "").await.status(), 422);
     app.wait_for_replica_todos(2).await;
     app.list_with(&browser_client()).await;

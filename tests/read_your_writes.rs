@@ -3,9 +3,15 @@
 //! Pausing WAL replay freezes the replica for the whole local cluster, so this test has
 //! a binary of its own: cargo runs test binaries one after another, never alongside.
 
-mod support;
+mod support {
+    pub mod app;
+    pub mod database;
+    pub mod metrics;
+    pub mod replay;
+}
 
-use support::{browser_client, spawn_app};
+use sqlx::postgres::PgConnectOptions;
+use support::{app::browser_client, metrics::spawn_app};
 use tasks::{server::read_your_writes::COOKIE_NAME, todos::listing::TodoPage};
 
 #[tokio::test]
@@ -14,16 +20,16 @@ async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
     app.set_replica_replay(false).await;
     // Resume even if an assertion fails, or every later test would read a frozen replica.
     // Drop runs outside the test's runtime: use a runtime and connection of its own.
-    struct ResumeOnDrop(String);
+    struct ResumeOnDrop(PgConnectOptions);
     impl Drop for ResumeOnDrop {
         fn drop(&mut self) {
-            let url = self.0.clone();
+            let replica = self.0.clone();
             let resumed = std::thread::spawn(move || {
                 tokio::runtime::Runtime::new()
                     .unwrap()
                     .block_on(async move {
                         use sqlx::Connection;
-                        let mut replica = sqlx::PgConnection::connect(&url).await?;
+                        let mut replica = sqlx::PgConnection::connect_with(&replica).await?;
                         sqlx::query("SELECT pg_wal_replay_resume()")
                             .execute(&mut replica)
                             .await
@@ -35,11 +41,11 @@ async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
             }
         }
     }
-    let _resume = ResumeOnDrop(app.replica_admin_url.clone());
+    let _resume = ResumeOnDrop((*app.replica.connect_options()).clone());
 
-    let writer = browser_client();
+    let writer = &app.client;
     let created = app
-        .create(&writer, "written while the replica is paused", "")
+        .create(writer, "written while the replica is paused", "")
         .await;
     assert_eq!(created.status(), 200);
     let set_cookie = created.headers()["set-cookie"].to_str().unwrap().to_owned();
@@ -54,7 +60,7 @@ async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
 
     // The writer sees its todo (read on the primary), several times over...
     for _ in 0..5 {
-        let listed = app.list_with(&writer).await;
+        let listed = app.list_with(writer).await;
         assert!(listed.headers().get("set-cookie").is_none());
         let titles: Vec<String> = listed
             .json::<TodoPage>()
@@ -67,7 +73,8 @@ async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
         assert_eq!(titles, ["written while the replica is paused"]);
     }
     // ...the server-rendered page included,
-    let page = app.page(&writer, &app.url("/")).await;
+    let page = writer.get(app.url("/")).send().await.unwrap();
+    let page = page.text().await.unwrap();
     assert!(page.contains("written while the replica is paused"));
     // ...while a client that wrote nothing reads the (paused) replica, which lacks it.
     let bystander = browser_client();
@@ -90,7 +97,7 @@ async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
             .unwrap_or(0.0)
     };
     let before = count(&app.scrape().await);
-    let listed = app.list_with(&writer).await;
+    let listed = app.list_with(writer).await;
     assert!(
         listed.headers().get("set-cookie").is_none(),
         "the cookie is never deleted early"

@@ -3,10 +3,11 @@
 //! through an index, never by scanning the table. How fast that is, is measured by the
 //! benchmark (`scripts/bench.sh`), not here.
 
-mod support;
-
+use crate::{
+    helpers::spawn_app,
+    support::app::{browser_client, wait_until, TestApp},
+};
 use std::time::Duration;
-use support::{browser_client, spawn_app, wait_until, TestApp};
 use tasks::todos::listing::{Cursor, Filter, ListQuery, TodoCounts, TodoPage, PAGE_SIZE};
 
 const TODOS: i64 = 100_000;

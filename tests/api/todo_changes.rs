@@ -2,11 +2,12 @@
 //! over real HTTP against a real primary + replica: valid and invalid input, concurrent
 //! edits, missing ids, and the same controls posted as plain HTML forms (no JavaScript).
 
-mod support;
-
+use crate::{
+    helpers::spawn_app,
+    support::app::{browser_client, wait_until, TestApp},
+};
 use serde_json::Value;
 use std::time::Duration;
-use support::{browser_client, spawn_app, wait_until, TestApp};
 use tasks::{
     server::read_your_writes::COOKIE_NAME,
     todos::{

@@ -1,11 +1,12 @@
 //! The todo server functions and page over real HTTP, against a real primary + replica.
 
-mod support;
-
+use crate::{
+    helpers::spawn_app,
+    support::app::{browser_client, wait_until},
+};
 use futures::future::join_all;
 use serde_json::Value;
 use std::{collections::HashSet, time::Duration};
-use support::{browser_client, spawn_app, wait_until};
 use tasks::todos::model::{TEXT_MAX_CHARS, TITLE_MAX_CHARS};
 
 #[tokio::test]

@@ -2,8 +2,10 @@
 //! app behind it sees the server vanish (open connections cut, new ones refused) and
 //! come back, while the real local servers keep running for every other test.
 
+use super::{app::TestApp, database::create_test_database};
+use reqwest::Url;
 use std::{
-    net::SocketAddr,
+    net::{SocketAddr, ToSocketAddrs},
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc, Mutex,
@@ -13,6 +15,50 @@ use tokio::{
     net::{TcpListener, TcpStream},
     task::JoinHandle,
 };
+
+/// What the app reaches each database server through.
+pub struct Proxies {
+    pub primary: FaultProxy,
+    pub replica: FaultProxy,
+}
+
+/// Spawns the app as `TestApp::start` does, but reaching each database server through a
+/// [`FaultProxy`], up or down from the start as given (the test's own pools reach the
+/// servers directly). With the primary down, the app starts without its schema.
+pub async fn spawn_app_behind_proxies(
+    primary_up: bool,
+    replica_up: bool,
+    settings: &[(&str, &str)],
+) -> (TestApp, Proxies) {
+    let mut db = create_test_database().await;
+    let primary = FaultProxy::start(server_of(&db.app_primary_url), primary_up).await;
+    let replica = FaultProxy::start(server_of(&db.app_replica_url), replica_up).await;
+    db.app_primary_url = with_server(&db.app_primary_url, primary.addr);
+    db.app_replica_url = with_server(&db.app_replica_url, replica.addr);
+    let (app, _metrics) = TestApp::start(&db, settings).await;
+    (app, Proxies { primary, replica })
+}
+
+/// The `host:port` a postgres URL names (5432 when it names no port).
+fn server_of(url: &str) -> SocketAddr {
+    let url = Url::parse(url).unwrap_or_else(|error| panic!("not a URL ({error}): {url}"));
+    let host = url.host_str().expect("a postgres URL with a host");
+    (host, url.port().unwrap_or(5432))
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .unwrap_or_else(|| panic!("{host} does not resolve"))
+}
+
+/// The same URL, pointing at another `host:port`.
+fn with_server(url: &str, addr: SocketAddr) -> String {
+    let mut url = Url::parse(url).unwrap_or_else(|error| panic!("not a URL ({error}): {url}"));
+    url.set_ip_host(addr.ip())
+        .expect("a URL that can have a host");
+    url.set_port(Some(addr.port()))
+        .expect("a URL that can have a port");
+    url.into()
+}
 
 pub struct FaultProxy {
     pub addr: SocketAddr,
@@ -70,5 +116,24 @@ impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.accept_loop.abort();
         self.down();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_is_pointed_at_another_server_and_keeps_the_rest() {
+        let url = "postgres://tasks:p%40ss@127.0.0.1:55432/test_1?sslmode=disable";
+        assert_eq!(server_of(url), SocketAddr::from(([127, 0, 0, 1], 55432)));
+        assert_eq!(
+            with_server(url, SocketAddr::from(([127, 0, 0, 1], 40001))),
+            "postgres://tasks:p%40ss@127.0.0.1:40001/test_1?sslmode=disable"
+        );
+        assert_eq!(
+            server_of("postgres://tasks@127.0.0.1/tasks"),
+            SocketAddr::from(([127, 0, 0, 1], 5432))
+        );
     }
 }
