@@ -487,10 +487,8 @@ async fn without_javascript_each_control_posts_a_form_and_comes_back_to_the_same
     )
     .await;
     assert_eq!(toggled.status(), 302);
-    assert_eq!(
-        toggled.headers()["location"],
-        app.url("/?filter=active").as_str()
-    );
+    // A path of the app, never the Referer's origin.
+    assert_eq!(toggled.headers()["location"], "/?filter=active");
     assert!(stored(&app, todo.id).await.unwrap().2);
 
     // The page the browser comes back to shows the todo checked (in the right view).
@@ -559,7 +557,8 @@ async fn without_javascript_a_refused_edit_comes_back_with_the_message_and_the_i
     assert_eq!(invalid.status(), 302);
     let location = invalid.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.contains("__err="), "{location}");
-    let page = app.page(&app.client, &location).await;
+    assert!(location.starts_with(&format!("{edit_page}&")), "{location}");
+    let page = app.page(&app.client, &app.url(&location)).await;
     assert!(
         page.contains("Title can&#x27;t be empty.") || page.contains("Title can't be empty."),
         "{page}"
@@ -581,7 +580,110 @@ async fn without_javascript_a_refused_edit_comes_back_with_the_message_and_the_i
     )
     .await;
     let location = stale.headers()["location"].to_str().unwrap().to_owned();
-    let page = app.page(&app.client, &location).await;
+    let page = app.page(&app.client, &app.url(&location)).await;
     assert!(page.contains("changed elsewhere"), "{page}");
     assert_eq!(stored(&app, todo.id).await.unwrap().0, "Original");
+}
+
+/// Every form posted without JavaScript, whatever its `Referer` (another site's, or
+/// none), is answered with a redirect to a path of this app: on success to the list,
+/// on error to the list with the message, which the page then shows.
+#[tokio::test]
+async fn without_javascript_every_form_post_lands_on_the_app_whatever_the_referer() {
+    let app = spawn_app().await;
+    let post = |function: &'static str,
+                referer: Option<&'static str>,
+                fields: Vec<(&'static str, String)>| {
+        let mut request = app
+            .client
+            .post(app.url(&format!("/api/{function}")))
+            .header("accept", "text/html,application/xhtml+xml")
+            .form(&fields);
+        if let Some(referer) = referer {
+            request = request.header("referer", referer);
+        }
+        request.send()
+    };
+    let mut checked = 0;
+    for referer in [Some("https://evil.example/?filter=active"), None] {
+        let todo = app.create_ok("Landing", "").await;
+        let (id, version) = (todo.id.to_string(), todo.version);
+        let field = |name, value: &str| (name, value.to_owned());
+        let successes = [
+            (
+                "create_todo",
+                vec![field("title", "New"), field("text", "")],
+            ),
+            (
+                "set_todo_completed",
+                vec![field("id", &id), field("completed", "true")],
+            ),
+            (
+                "update_todo",
+                vec![
+                    field("id", &id),
+                    field("version", &(version + 1).to_string()),
+                    field("title", "Edited"),
+                    field("text", ""),
+                ],
+            ),
+            // Already done: marking all leaves its version as the edit made it.
+            ("set_all_completed", vec![field("completed", "true")]),
+            (
+                "delete_todo",
+                vec![
+                    field("id", &id),
+                    field("version", &(version + 2).to_string()),
+                ],
+            ),
+            ("clear_completed", vec![]),
+        ];
+        for (function, fields) in successes {
+            let answer = post(function, referer, fields).await.unwrap();
+            assert_eq!(answer.status(), 302, "{function} from {referer:?}");
+            let location = answer.headers()["location"].to_str().unwrap();
+            assert!(
+                location.starts_with('/')
+                    && !location.starts_with("//")
+                    && !location.contains("__err"),
+                "{function} from {referer:?}: {location}"
+            );
+            checked += 1;
+        }
+        let failures = [
+            (
+                "create_todo",
+                vec![field("title", " "), field("text", "")],
+                "Title can",
+            ),
+            (
+                "update_todo",
+                vec![
+                    field("id", "999999"),
+                    field("version", "1"),
+                    field("title", "x"),
+                    field("text", ""),
+                ],
+                "",
+            ),
+            (
+                "delete_todo",
+                vec![field("id", "not-a-number"), field("version", "1")],
+                "",
+            ),
+        ];
+        for (function, fields, message) in failures {
+            let answer = post(function, referer, fields).await.unwrap();
+            assert_eq!(answer.status(), 302, "{function} from {referer:?}");
+            let location = answer.headers()["location"].to_str().unwrap().to_owned();
+            assert!(
+                location.starts_with("/?") && location.contains("__err="),
+                "{function} from {referer:?}: {location}"
+            );
+            let page = app.page(&app.client, &app.url(&location)).await;
+            assert!(page.contains(message), "{function}: {page}");
+            checked += 1;
+        }
+    }
+    println!("[form posts] {checked} posts from a foreign Referer or none: all landed on the app");
 }
