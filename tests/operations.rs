@@ -298,3 +298,229 @@ async fn the_healthcheck_command_asks_healthz() {
     assert_eq!(down.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&down.stderr).contains("did not answer"));
 }
+
+/// Sends `request` (raw bytes) on a new connection and returns the status of the
+/// answer, or `None` when the connection closed without one.
+async fn raw_status(address: &str, request: &[u8]) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request).await.ok()?;
+    let mut head = [0u8; 12];
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_exact(&mut head),
+    )
+    .await
+    .expect("an answer within 10 s");
+    read.ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+/// Issue 15's corpus of hostile input: every endpoint, every method, bodies that are
+/// missing, empty, truncated, aborted, not UTF-8, overlong UTF-8, NUL, of every
+/// content type, with duplicated, unknown, huge and negative fields, 64 KiB + 1 bytes
+/// long, with very long header values, malformed `__err`/`__path` and odd `Referer`s.
+/// No answer may be a 5xx (abandoned requests are checked in the server's own counts),
+/// and nothing may be stored.
+#[tokio::test]
+async fn no_client_input_gets_a_server_error_or_stores_anything() {
+    use std::collections::BTreeMap;
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let functions = [
+        "create_todo",
+        "list_todos",
+        "set_todo_completed",
+        "update_todo",
+        "delete_todo",
+        "set_all_completed",
+        "clear_completed",
+    ];
+    let mut paths: Vec<String> = vec![
+        "/".into(),
+        "/healthz".into(),
+        "/readyz".into(),
+        "/pkg/nothing.js".into(),
+        "/no/such/page".into(),
+        "/?filter=nonsense".into(),
+        format!("/?filter={}", "x".repeat(60_000)),
+        "/?after=-1&before=99999999999999999999999".into(),
+        "/?__path=/api/create_todo&__err=%21".into(),
+        "/?__path=/api/create_todo&__err=eyJJbnZhbGlkIjp7fX0".into(),
+        "/?__path=%FF&__err=%C0%AF".into(),
+        "/?edit=%00".into(),
+    ];
+    paths.extend(functions.iter().map(|function| format!("/api/{function}")));
+    // Bodies none of which is a valid create: each breaks a rule or the encoding.
+    let bodies: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"title=\xff&text=".to_vec(),
+        b"title=\xc0\xaf&text=".to_vec(),
+        b"title=%C0%AF&text=".to_vec(),
+        b"title=a%00b&text=".to_vec(),
+        b"title=&text=&unknown=1".to_vec(),
+        b"title=a&title=b&text=".to_vec(),
+        b"id=99999999999999999999&version=-5&completed=maybe".to_vec(),
+        b"id=-1&version=1&title=%E2%80%8B&text=".to_vec(),
+        b"filter=nonsense&after=abc".to_vec(),
+        b"{\"title\":\"json\"}".to_vec(),
+        format!("title=&text={}", "x".repeat(64 * 1024 + 1)).into_bytes(),
+    ];
+    let content_types = [
+        Some("application/x-www-form-urlencoded"),
+        Some("application/json"),
+        Some("multipart/form-data; boundary=x"),
+        Some("text/plain"),
+        None,
+    ];
+    let odd_headers = [
+        "",
+        "Referer: https://evil.example/?a=1\r\n",
+        "Referer: not a url\r\n",
+        "Accept: text/html\r\nReferer: javascript:alert(1)\r\n",
+    ];
+    let long_header = format!("X-Long: {}\r\n", "y".repeat(8 * 1024));
+    let mut statuses = BTreeMap::<u16, u64>::new();
+    let mut tried = 0u64;
+    let mut record = |status: Option<u16>, what: &str| {
+        tried += 1;
+        if let Some(status) = status {
+            assert!(status < 500, "{what} got {status}");
+            *statuses.entry(status).or_default() += 1;
+        }
+    };
+    for path in &paths {
+        for method in ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+            let request = format!(
+                "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n{long_header}\r\n"
+            );
+            record(
+                raw_status(&address, request.as_bytes()).await,
+                &format!("{method} {path}"),
+            );
+        }
+    }
+    for function in functions {
+        for body in &bodies {
+            for content_type in content_types {
+                for extra in odd_headers {
+                    let kind = content_type
+                        .map_or(String::new(), |kind| format!("Content-Type: {kind}\r\n"));
+                    let mut request = format!(
+                        "POST /api/{function} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
+                         {kind}{extra}Content-Length: {}\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
+                    request.extend_from_slice(body);
+                    let what = format!(
+                        "POST /api/{function} {kind:?} {extra:?} {:?}",
+                        String::from_utf8_lossy(&body[..body.len().min(40)])
+                    );
+                    record(raw_status(&address, &request).await, &what);
+                }
+            }
+            // Truncated, then abandoned: the length announces more than is sent.
+            let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+            let head = format!(
+                "POST /api/{function} HTTP/1.1\r\nHost: {address}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+                body.len() + 100
+            );
+            stream.write_all(head.as_bytes()).await.unwrap();
+            stream.write_all(body).await.unwrap();
+            drop(stream);
+            record(None, "aborted");
+        }
+    }
+    // The abandoned requests, as the server counted them: none ended in a 5xx.
+    let metrics = support::app::wait_until(std::time::Duration::from_secs(5), || async {
+        let metrics = app.scrape().await;
+        Some(metrics)
+    })
+    .await
+    .unwrap();
+    let server_errors: Vec<&str> = metrics
+        .lines()
+        .filter(|line| line.starts_with("tasks_http_requests_total") && line.contains("status=\"5"))
+        .collect();
+    assert!(server_errors.is_empty(), "{server_errors:?}");
+    let stored: Vec<String> = sqlx::query_scalar("SELECT title FROM todos")
+        .fetch_all(&app.primary)
+        .await
+        .unwrap();
+    assert!(stored.is_empty(), "stored: {stored:?}");
+    println!(
+        "[hostile input] {tried} requests tried; answers by status: {statuses:?}; no 5xx \
+         (answered or abandoned); nothing stored"
+    );
+}
+
+/// Slowloris: hundreds of connections each sending its headers a byte at a time. A
+/// normal client keeps getting pages within a second, and the slow connections are
+/// closed once the header-read timeout has passed.
+#[tokio::test]
+async fn slow_clients_cannot_hold_the_server() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SLOW: usize = 300;
+    const TIMEOUT: Duration = Duration::from_secs(2);
+    let app = spawn_app_with(&[("HTTP_HEADER_READ_TIMEOUT_MS", "2000")]).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let started = Instant::now();
+    let mut slow = Vec::new();
+    for n in 0..SLOW {
+        let address = address.clone();
+        slow.push(tokio::spawn(async move {
+            let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+            let head = format!("GET / HTTP/1.1\r\nHost: {address}\r\nX-Slow-{n}: ");
+            stream.write_all(head.as_bytes()).await.unwrap();
+            // One byte every 250 ms for at most 10 s: closed by the server long before.
+            for _ in 0..40 {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                if stream.write_all(b"z").await.is_err() {
+                    break;
+                }
+                let mut buffer = [0u8; 256];
+                match tokio::time::timeout(Duration::from_millis(1), stream.read(&mut buffer)).await
+                {
+                    Ok(Ok(0) | Err(_)) => break, // closed
+                    Ok(Ok(_)) => break,          // answered (408) and closing
+                    Err(_) => {}                 // still open
+                }
+            }
+            Instant::now()
+        }));
+    }
+    // Meanwhile a normal client.
+    let mut slowest = Duration::ZERO;
+    let client = support::app::browser_client();
+    for _ in 0..10 {
+        let asked = Instant::now();
+        let page = client.get(app.url("/")).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        page.text().await.unwrap();
+        slowest = slowest.max(asked.elapsed());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        slowest < Duration::from_secs(1),
+        "a normal page took {slowest:?}"
+    );
+    let mut latest_close = Duration::ZERO;
+    for connection in slow {
+        latest_close = latest_close.max(connection.await.unwrap() - started);
+    }
+    assert!(
+        latest_close < TIMEOUT + Duration::from_secs(3),
+        "a slow connection stayed open {latest_close:?}"
+    );
+    println!(
+        "[slow clients] {SLOW} connections sending a header byte every 250 ms: all closed \
+         within {} ms (header timeout {} ms); the slowest normal page took {} ms",
+        latest_close.as_millis(),
+        TIMEOUT.as_millis(),
+        slowest.as_millis()
+    );
+}

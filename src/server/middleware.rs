@@ -62,7 +62,7 @@ pub fn apply(
                 .no_br()
                 .quality(CompressionLevel::Precise(4)),
         )
-        .layer(middleware::from_fn(require_form_bodies))
+        .layer(middleware::from_fn(check_form_bodies))
         .layer(middleware::from_fn(limit_body))
         // 503, not 408: browsers silently resend a request answered with 408, and a
         // create that did commit would then be stored twice.
@@ -124,12 +124,18 @@ async fn drop_unusable_request_id(mut request: Request, next: Next) -> Response 
     next.run(request).await
 }
 
-/// Server functions take form-encoded bodies only: it is all the hydrated app and HTML
-/// forms send. Anything else (JSON, multipart, `text/plain`, none) is a 415 before
-/// decoding, which also narrows what a cross-site request can send.
-async fn require_form_bodies(request: Request, next: Next) -> Response {
+/// Server functions take form-encoded bodies only, each field once by its plain name:
+/// it is all the hydrated app and HTML forms send. Anything else (JSON, multipart,
+/// `text/plain`, no type) is a 415 before decoding, which also narrows what a
+/// cross-site request can send; a repeated or encoded field name (which the decoder
+/// would quietly resolve to one of the values) or a body the client stopped sending is
+/// a 400. Runs inside [`limit_body`], so the body read here is at most 64 KiB.
+async fn check_form_bodies(request: Request, next: Next) -> Response {
     let is_server_function_call =
         request.method() == Method::POST && request.uri().path().starts_with("/api/");
+    if !is_server_function_call {
+        return next.run(request).await;
+    }
     let is_form = request
         .headers()
         .get(CONTENT_TYPE)
@@ -139,14 +145,72 @@ async fn require_form_bodies(request: Request, next: Next) -> Response {
             kind.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         });
-    if is_server_function_call && !is_form {
+    if !is_form {
         return (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Unsupported content type: send application/x-www-form-urlencoded.",
         )
             .into_response();
     }
-    next.run(request).await
+    let (parts, body) = request.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "The request body could not be read.",
+        )
+            .into_response();
+    };
+    if !has_plain_distinct_field_names(&body) {
+        return (
+            StatusCode::BAD_REQUEST,
+            "Malformed form: send each field once, by its plain name.",
+        )
+            .into_response();
+    }
+    if !decodes_to_utf8(&body) {
+        // The decoder would replace such bytes with U+FFFD and store that.
+        return (StatusCode::BAD_REQUEST, "The form is not valid UTF-8.").into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(body))).await
+}
+
+/// Whether a form body's values, percent-decoded, are UTF-8 (overlong and truncated
+/// sequences are not) and its `%` escapes are well formed.
+fn decodes_to_utf8(body: &[u8]) -> bool {
+    let mut decoded = Vec::with_capacity(body.len());
+    let mut bytes = body.iter();
+    while let Some(&byte) = bytes.next() {
+        match byte {
+            b'%' => {
+                let hex = [bytes.next().copied(), bytes.next().copied()];
+                let digit = |d: Option<u8>| (d? as char).to_digit(16);
+                match (digit(hex[0]), digit(hex[1])) {
+                    (Some(high), Some(low)) => decoded.push((high * 16 + low) as u8),
+                    _ => return false,
+                }
+            }
+            b'+' => decoded.push(b' '),
+            other => decoded.push(other),
+        }
+    }
+    std::str::from_utf8(&decoded).is_ok()
+}
+
+/// Whether every field of a form body is named once, in `A-Z a-z 0-9 _`.
+fn has_plain_distinct_field_names(body: &[u8]) -> bool {
+    let mut seen: Vec<&[u8]> = Vec::new();
+    body.split(|byte| *byte == b'&')
+        .filter(|pair| !pair.is_empty())
+        .all(|pair| {
+            let name = pair.split(|byte| *byte == b'=').next().unwrap_or_default();
+            let plain = !name.is_empty()
+                && name
+                    .iter()
+                    .all(|byte| byte.is_ascii_alphanumeric() || *byte == b'_');
+            let first = !seen.contains(&name);
+            seen.push(name);
+            plain && first
+        })
 }
 
 /// Sent with every response. The Content-Security-Policy of a page, which needs the
@@ -345,6 +409,30 @@ async fn cache_control(request: Request, next: Next, hash_files: bool) -> Respon
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn form_fields_must_be_named_once_and_plainly() {
+        assert!(has_plain_distinct_field_names(b""));
+        assert!(has_plain_distinct_field_names(b"title=a&text=b%26c"));
+        assert!(has_plain_distinct_field_names(
+            b"id=1&version=2&completed=true"
+        ));
+        assert!(!has_plain_distinct_field_names(b"title=a&title=b"));
+        assert!(!has_plain_distinct_field_names(b"title=a&ti%74le=b"));
+        assert!(!has_plain_distinct_field_names(b"=x"));
+        assert!(!has_plain_distinct_field_names(b"title[]=a"));
+    }
+
+    #[test]
+    fn form_values_must_decode_to_utf8() {
+        assert!(decodes_to_utf8(b"title=caf%C3%A9+au+lait&text=%E2%80%94"));
+        assert!(!decodes_to_utf8(b"title=%C0%AF"), "overlong /");
+        assert!(!decodes_to_utf8(b"title=%FF"));
+        assert!(!decodes_to_utf8(b"title=\xff"));
+        assert!(!decodes_to_utf8(b"title=%E2%80"), "truncated");
+        assert!(!decodes_to_utf8(b"title=%G1"), "not hex");
+        assert!(!decodes_to_utf8(b"title=%4"), "cut short");
+    }
     use futures::executor::block_on;
     use leptos::prelude::{provide_context, with_context};
     use std::{sync::Mutex, time::Duration};
