@@ -9,10 +9,10 @@
 //! the server refuses. After every change the page re-reads the list, so it always
 //! ends up showing what is stored.
 //!
-//! One component per file, each importing only the components it contains. What
-//! several share sits beside them, importing no component: the page's context
-//! (`context`), the list's and each todo's state (`state`), how a change is sent
-//! (`change`) and focus (`dom`).
+//! One component per file; a file imports the components it draws, never the one that
+//! draws it. What several components share sits beside them and imports no component:
+//! the page's context (`context`), the list's and each todo's state (`state`), how a
+//! change is made (`change`), and focus (`dom`).
 //!
 //! The larger components end in `.into_any()`: erasing the view types at these seams
 //! keeps the nested types small enough for the compiler (the optimised browser build
