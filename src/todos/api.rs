@@ -22,10 +22,9 @@ pub async fn create_todo(title: String, text: String) -> Result<Todo, TodoError>
         let db = database()?;
         let todo = repo::insert(db.primary(), &input).await?;
         metrics::counter!(TODOS_CREATED).increment(1);
-        after_write(&db).await;
         // Without JavaScript: back to the first page of the list, where the new todo is:
         // not on a later page, nor behind the "completed" filter (a new todo is active).
-        form_posts::redirect_back_to_list_without(&["after", "before", "edit", "filter=completed"]);
+        after_change(&db, &["after", "before", "edit", "filter=completed"]).await;
         Ok(todo)
     }
     .await;
@@ -66,8 +65,7 @@ pub async fn set_todo_completed(id: i64, completed: bool) -> Result<Todo, TodoEr
     let result = async {
         let db = database()?;
         let todo = made(repo::set_completed(db.primary(), id, completed).await?)?;
-        after_write(&db).await;
-        form_posts::redirect_back_to_list_without(&[]);
+        after_change(&db, &[]).await;
         Ok(todo)
     }
     .await;
@@ -86,9 +84,8 @@ pub async fn update_todo(
         let input = parse_input(&title, &text)?;
         let db = database()?;
         let todo = made(repo::update(db.primary(), id, version, &input).await?)?;
-        after_write(&db).await;
         // Without JavaScript: back to the list, with the edit form closed.
-        form_posts::redirect_back_to_list_without(&["edit"]);
+        after_change(&db, &["edit"]).await;
         Ok(todo)
     }
     .await;
@@ -101,8 +98,7 @@ pub async fn delete_todo(id: i64, version: i32) -> Result<(), TodoError> {
     let result = async {
         let db = database()?;
         made(repo::delete(db.primary(), id, version).await?)?;
-        after_write(&db).await;
-        form_posts::redirect_back_to_list_without(&[]);
+        after_change(&db, &[]).await;
         Ok(())
     }
     .await;
@@ -116,8 +112,7 @@ pub async fn set_all_completed(completed: bool) -> Result<u64, TodoError> {
     let result = async {
         let db = database()?;
         let changed = repo::set_all_completed(db.primary(), completed).await?;
-        after_write(&db).await;
-        form_posts::redirect_back_to_list_without(&[]);
+        after_change(&db, &[]).await;
         Ok(changed)
     }
     .await;
@@ -130,8 +125,7 @@ pub async fn clear_completed() -> Result<u64, TodoError> {
     let result = async {
         let db = database()?;
         let deleted = repo::delete_completed(db.primary()).await?;
-        after_write(&db).await;
-        form_posts::redirect_back_to_list_without(&[]);
+        after_change(&db, &[]).await;
         Ok(deleted)
     }
     .await;
@@ -186,9 +180,11 @@ mod ssr {
     }
 
     /// After a write on the primary: this client's next reads must see it
-    /// (read-your-writes). The write is done: from here on nothing may turn the request
-    /// into an error, or the user would retry something that already happened.
-    pub async fn after_write(db: &Database) {
+    /// (read-your-writes), and a form posted without JavaScript goes back to the list,
+    /// without the query parameters `leaving` (see `form_posts`). The write is done:
+    /// from here on nothing may turn the request into an error, or the user would retry
+    /// something that already happened.
+    pub async fn after_change(db: &Database, leaving: &[&str]) {
         match db.wal_position_after_write().await {
             Ok(lsn) => read_your_writes::remember_write(lsn),
             Err(error) => tracing::warn!(
@@ -196,6 +192,7 @@ mod ssr {
                 "change stored, but its WAL position is unknown; the next read may miss it"
             ),
         }
+        form_posts::redirect_back_to_list_without(leaving);
     }
 
     /// Counts the call and, for an error, sets its HTTP status.
