@@ -49,6 +49,9 @@
 # TASKS_PG_REPLICA_PORT as for scripts/db.sh. The databases are left running, like
 # scripts/test.sh leaves them; the servers started here are stopped on exit.
 set -euo pipefail
+# This script runs things: the builds, the databases, the servers and wrk. What it
+# measures goes, as raw numbers, into target/bench/results, and scripts/bench-report.py
+# turns those into the report (and into docs/performance.md).
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -103,12 +106,19 @@ wrk_timeout=20s
 # A todo as people write them: a short title, a sentence or two of text.
 create_body='title=Water+the+plants&text=Both+the+fern+in+the+hall+and+the+herbs+on+the+balcony%2C+before+the+weekend.'
 
-work=$root/target/bench
-mkdir -p "$work"
-rounds_file=$work/rounds.tsv
-: >"$rounds_file"
-notes=() # lines printed under the table
-failed=false
+work=$root/target/bench # logs, the pid of our server, wrk's script and output
+results=$work/results   # this run's raw numbers, for scripts/bench-report.py
+rm -rf "$results"
+mkdir -p "$results/metrics"
+# What the report needs to know about the run, one "key <tab> value" a line.
+fact() { printf '%s\t%s\n' "$1" "$2" >>"$results/run.tsv"; }
+fact args "$args_given"
+fact duration "$duration"
+fact connections "$connections"
+fact threads "$threads"
+fact rounds "$rounds"
+fact sizes "$sizes"
+fact smoke "$smoke"
 
 # --- cleanup: stop what this script started, leave the databases running -------------
 started_pids=()
@@ -302,6 +312,12 @@ elif [ "$other_kind" = compare ]; then
   server_create[1]=$compare_create_path
 fi
 server_count=${#server_name[@]}
+for ((i = 0; i < server_count; i++)); do
+  fact "server.$i.name" "${server_name[$i]}"
+  fact "server.$i.kind" "${server_kind[$i]}"
+done
+fact server.0.cold_start_ms "$cold_start_ms"
+if [ -n "$other_cold_start" ]; then fact server.1.cold_start_ms "$other_cold_start"; fi
 
 # --- measurement ----------------------------------------------------------------------
 cat >"$work/wrk.lua" <<'LUA'
@@ -316,16 +332,17 @@ wrk.headers["Accept"] = os.getenv("BENCH_ACCEPT") or "*/*"
 local encoding = os.getenv("BENCH_ACCEPT_ENCODING") or ""
 if encoding ~= "" then wrk.headers["Accept-Encoding"] = encoding end
 
+-- Raw numbers, tab-separated, after "BENCH": requests, duration (us), errors (socket
+-- errors, and non-2xx/3xx answers, which are in e.status), p50 and p99 latency (us), bytes.
 function done(summary, latency, requests)
   local e = summary.errors
-  -- Non-2xx/3xx answers are in e.status; latencies are in microseconds.
-  io.write(string.format("BENCH %d %d %d %.0f %.0f %d\n", summary.requests, summary.duration,
+  io.write(string.format("BENCH\t%d\t%d\t%d\t%.0f\t%.0f\t%d\n", summary.requests, summary.duration,
     e.connect + e.read + e.write + e.status + e.timeout,
     latency:percentile(50), latency:percentile(99), summary.bytes))
 end
 LUA
 
-# Highest VmRSS of pid (MiB) while it runs, written to a file after every new peak.
+# Highest VmRSS of pid (kB) while it runs, written to a file after every new peak.
 sample_rss() { # pid file
   local peak=0 key value _
   while kill -0 "$1" 2>/dev/null; do
@@ -338,8 +355,22 @@ sample_rss() { # pid file
     sleep 0.1
   done
 }
-vm_hwm_mib() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system, 1/100 s
+# The highest resident memory of pid since it started (kB).
+vm_hwm_kb() { # pid
+  local key value _
+  while read -r key value _; do
+    if [ "$key" = VmHWM: ]; then echo "$value"; return 0; fi
+  done <"/proc/$1/status"
+  return 1
+}
+# CPU time pid has used, user + system, in 1/100 s: fields 14 and 15 of its stat, counted
+# after the command name in parentheses (which may hold spaces).
+cpu_ticks() { # pid
+  local stat fields
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  read -r -a fields <<<"${stat##*) }"
+  echo $((fields[11] + fields[12]))
+}
 
 # Waits (at most a minute) until a server is idle: requests that wrk abandoned at the
 # end of a round may still be rendering, and must not slow down the next server's round.
@@ -355,15 +386,13 @@ settle() { # pid (empty: not ours to watch)
   log "  ${2:-the server} is still busy after a minute; going on"
 }
 
-# Reads of our list served by the replica, from our /metrics.
-replica_reads() {
-  curl -s --max-time 2 "http://$metrics_addr/metrics" |
-    awk '/^tasks_db_reads_total\{/ { if ($0 ~ /server="replica"/) replica += $NF; all += $NF }
-         END { printf "%d %d\n", replica, all }'
+# Our /metrics, saved around each list round: the report counts from them the reads of
+# our list that the replica served.
+save_metrics() { # file
+  curl -s --max-time 2 -o "$1" "http://$metrics_addr/metrics" || die "our /metrics ($metrics_addr) did not answer"
 }
-replica_reads_total=0 all_reads_total=0
 
-# One wrk run against server i; prints "requests duration_us errors p50_us p99_us bytes".
+# One wrk run against server i; prints wrk's raw numbers (see done() in wrk.lua).
 run_wrk() { # server index, scenario, seconds
   local i=$1 scenario=$2 seconds=$3 method=GET body="" accept=text/html encoding="" path=/
   case $scenario in
@@ -376,14 +405,18 @@ run_wrk() { # server index, scenario, seconds
     cat "$work/wrk.out" >&2
     die "wrk failed against ${server_url[$i]}$path"
   }
-  sed -n 's/^BENCH //p' "$work/wrk.out"
+  sed -n 's/^BENCH\t//p' "$work/wrk.out"
 }
 
-# One measured round: appends a line to $rounds_file.
+# One measured round: appends its raw numbers to rounds.tsv (the report finds there the
+# rounds with too many errors, too).
+round_id=0
 measure() { # server index, scenario, size, round
-  local i=$1 scenario=$2 size=$3 round=$4 result rss=n/a reads_before reads_after
+  local i=$1 scenario=$2 size=$3 round=$4 result fields rss_kb="" count_reads=false
   local pid=${server_pid[$i]}
-  [ "${server_kind[$i]}" = tasks ] && reads_before=$(replica_reads)
+  round_id=$((round_id + 1))
+  if [ "${server_kind[$i]}" = tasks ] && [ "$scenario" != create ]; then count_reads=true; fi
+  if $count_reads; then save_metrics "$results/metrics/$round_id-before.txt"; fi
   if [ -n "$pid" ]; then
     rm -f "$work/rss"
     sample_rss "$pid" "$work/rss" &
@@ -395,38 +428,18 @@ measure() { # server index, scenario, size, round
     wait "$sampler_pid" 2>/dev/null || true
     sampler_pid=""
     kill -0 "$pid" 2>/dev/null || die "${server_name[$i]} died during $scenario (log in $work)"
-    rss=$(awk '{ printf "%.1f", $1 / 1024 }' "$work/rss")
+    rss_kb=$(<"$work/rss")
   fi
-  if [ "${server_kind[$i]}" = tasks ] && [ "$scenario" != create ]; then
-    reads_after=$(replica_reads)
-    replica_reads_total=$((replica_reads_total + ${reads_after% *} - ${reads_before% *}))
-    all_reads_total=$((all_reads_total + ${reads_after#* } - ${reads_before#* }))
-  fi
-  read -r requests duration_us errors p50_us p99_us _ <<<"$result"
-  [ -n "${p99_us:-}" ] || die "no result from wrk against ${server_name[$i]} (output: $work/wrk.out)"
-  awk -v OFS='\t' -v sc="$scenario" -v sz="$size" -v sv="${server_name[$i]}" -v r="$round" \
-    -v n="$requests" -v d="$duration_us" -v e="$errors" -v p50="$p50_us" -v p99="$p99_us" -v rss="$rss" \
-    'BEGIN { print sc, sz, sv, r, (d > 0 ? (n - e) / (d / 1e6) : 0), p50 / 1000, p99 / 1000, e, n, rss }' \
-    >>"$rounds_file"
-  log "  $scenario $size, ${server_name[$i]}, round $round: $(tail -n 1 "$rounds_file" |
-    awk -F'\t' '{ printf "%.1f req/s, p50 %.2f ms, p99 %.2f ms, %d errors, RSS %s MiB", $5, $6, $7, $8, $10 }')"
+  if $count_reads; then save_metrics "$results/metrics/$round_id-after.txt"; fi
+  IFS=$'\t' read -r -a fields <<<"$result"
+  [ ${#fields[@]} -eq 6 ] || die "no result from wrk against ${server_name[$i]} (output: $work/wrk.out)"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round_id" "$scenario" "$size" "$i" "$round" "$rss_kb" "$result" \
+    >>"$results/rounds.tsv"
+  log "  $scenario $size, ${server_name[$i]}, round $round: $(python3 scripts/bench-report.py round "$results")"
   settle "$pid" "${server_name[$i]}"
-  # Over 1% errors: the numbers describe a failure, not a speed. Where the targets are
-  # (the first size) that fails the run; at the larger sizes it is the growth being
-  # reported (without paging, a large table exhausts the pool), so it is noted.
-  if [ "$requests" -eq 0 ] || [ $((errors * 100)) -gt "$requests" ]; then
-    if [ "$size" = "$first_size" ]; then
-      notes+=("**Round failed:** $scenario $size on ${server_name[$i]}, round $round: $errors errors in $requests requests.")
-      failed=true
-    else
-      if [ "$requests" -eq 0 ]; then
-        notes+=("$scenario $size on ${server_name[$i]}, round $round: no answer within the ${duration}-second round.")
-      else
-        notes+=("**Errors:** $scenario $size on ${server_name[$i]}, round $round: $errors errors in $requests answers (see the server's log).")
-      fi
-    fi
-  fi
 }
+printf 'id\tscenario\tsize\tserver\tround\trss_kb\trequests\tduration_us\terrors\tp50_us\tp99_us\tbytes\n' \
+  >"$results/rounds.tsv"
 
 # Counts the todos a page shows (seeded titles end in "#<n>"), to prove each server
 # really renders what it was given: the whole table (the yardstick), or a full first
@@ -438,17 +451,15 @@ count_items() { # url
   rm -f "$page"
 }
 
-# The cost of one page with nothing else running: the median of 3 sequential requests.
-single_file=$work/single.tsv
-: >"$single_file"
+# The cost of one page with nothing else running: 3 sequential requests, of which the
+# report takes the median.
 single_page() { # server index, size
-  local timing
-  timing=$(for _ in 1 2 3; do
-    curl -sf --max-time 120 -o /dev/null -w '%{time_total} %{size_download}\n' "${server_url[$1]}/" ||
+  local _ timing
+  for _ in 1 2 3; do
+    timing=$(curl -sf --max-time 120 -o /dev/null -w '%{time_total}\t%{size_download}' "${server_url[$1]}/") ||
       die "${server_url[$1]}/ did not answer 2xx within 120 s"
-  done | sort -n | sed -n 2p) || exit 1
-  awk -v OFS='\t' -v sz="$2" -v sv="${server_name[$1]}" -v t="${timing% *}" -v b="${timing#* }" \
-    'BEGIN { print sz, sv, sprintf(t * 1000 >= 100 ? "%.0f" : "%.1f", t * 1000), b }' >>"$single_file"
+    printf '%s\t%s\t%s\n' "$2" "$1" "$timing" >>"$results/single.tsv" # size, server, seconds, bytes
+  done
 }
 
 # What a browser offers (Chrome's Accept-Encoding): the server picks from it.
@@ -487,7 +498,7 @@ scenario() { # name, size
   done
 }
 
-load_start=$(cut -d' ' -f1 /proc/loadavg)
+fact load_start "$(cut -d' ' -f1 /proc/loadavg)"
 # The scenarios with targets first, on a process that has not yet seen a large table
 # (memory an allocator took for a huge page is rarely given back).
 scenario list "$first_size"
@@ -500,210 +511,43 @@ done
 # --- sizes: bundle and page ---------------------------------------------------------
 log "bundle and page sizes (100 todos)"
 for ((i = 0; i < server_count; i++)); do seed "$i" 100; done
-page=$work/page.html
+page=$results/page.html
 curl -s --max-time 10 -o "$page" "${server_url[0]}/"
 transferred() { # url -> bytes on the wire for a browser, and the encoding used
   curl -s --max-time 10 -o /dev/null -H "Accept-Encoding: $browser_encodings" -w '%{size_download} %header{content-encoding}' "$1"
 }
+# The files the page loads; the report adds their sizes compressed.
 mapfile -t assets < <(grep -oE '/pkg/[A-Za-z0-9._-]+\.(wasm|js|css)' "$page" | sort -u)
 [ ${#assets[@]} -gt 0 ] || die "the page references no /pkg assets"
-sizes_file=$work/sizes.tsv
-: >"$sizes_file"
 for asset in "${assets[@]}"; do
   file=target/site$asset
   [ -f "$file" ] || die "the page references $asset, which is not in target/site"
   read -r wire encoding <<<"$(transferred "${server_url[0]}$asset")"
-  printf '%s\t%s\t%s\t%s\n' "$asset" "$file" "$wire" "${encoding:-none}" >>"$sizes_file"
+  printf '%s\t%s\t%s\t%s\n' "$asset" "$file" "$wire" "$encoding" >>"$results/assets.tsv"
 done
-# gzip -9 and brotli q11 as a CDN or a precompressing build would serve them.
-node -e '
-  const fs = require("fs"), zlib = require("zlib");
-  for (const line of fs.readFileSync(process.argv[1], "utf8").trim().split("\n")) {
-    const [asset, file, wire, encoding] = line.split("\t");
-    const data = fs.readFileSync(file);
-    const gz = zlib.gzipSync(data, { level: 9 }).length;
-    const br = zlib.brotliCompressSync(data, { params: {
-      [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
-      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: data.length } }).length;
-    console.log([asset, data.length, gz, br, wire, encoding].join("\t"));
-  }' "$sizes_file" >"$work/assets.tsv"
-page_raw=$(wc -c <"$page")
-read -r page_wire page_encoding <<<"$(transferred "${server_url[0]}/")"
-# Inline scripts: the hydration bootstrap, and the hydration data (the resolved list,
-# serialised as JSON inside a JavaScript string).
-read -r inline_bytes hydration_bytes <<<"$(node -e '
-  const html = require("fs").readFileSync(process.argv[1], "utf8");
-  let inline = 0, data = 0;
-  for (const m of html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)) {
-    const bytes = Buffer.byteLength(m[1]);
-    inline += bytes;
-    if (m[1].includes("__RESOLVED_RESOURCES[")) data += bytes;
-  }
-  console.log(inline, data);' "$page")"
-other_page=""
+read -r wire encoding <<<"$(transferred "${server_url[0]}/")"
+fact page_wire "$wire"
+fact page_encoding "$encoding"
 if [ "$server_count" -gt 1 ]; then
-  other_raw=$(curl -s --max-time 10 -o /dev/null -w '%{size_download}' "${server_url[1]}/")
-  read -r other_wire other_encoding <<<"$(transferred "${server_url[1]}/")"
-  other_page="${server_name[1]}: $other_raw bytes raw, $other_wire transferred (${other_encoding:-not compressed})"
+  raw=$(curl -s --max-time 10 -o /dev/null -w '%{size_download}' "${server_url[1]}/")
+  read -r wire encoding <<<"$(transferred "${server_url[1]}/")"
+  fact other_page_raw "$raw"
+  fact other_page_wire "$wire"
+  fact other_page_encoding "$encoding"
 fi
-tasks_hwm=$(vm_hwm_mib "${server_pid[0]}")
-other_hwm=n/a
-[ -n "${server_pid[1]:-}" ] && other_hwm=$(vm_hwm_mib "${server_pid[1]}")
+for ((i = 0; i < server_count; i++)); do
+  if [ -n "${server_pid[$i]}" ]; then
+    hwm=$(vm_hwm_kb "${server_pid[$i]}") || die "${server_name[$i]} is no longer running"
+    fact "server.$i.hwm_kb" "$hwm"
+  fi
+done
+version=$(psql_url "$primary_url" -At -c "SHOW server_version") # for --write-docs
+fact pg_version "$version"
 
 # --- report ---------------------------------------------------------------------------
-# Mean over the rounds of one scenario on one server:
-# "req/s <tab> req/s of each round <tab> p50 <tab> p99 <tab> errors <tab> requests <tab> peak RSS".
-aggregate() { # scenario size server
-  awk -F'\t' -v sc="$1" -v sz="$2" -v sv="$3" '
-    $1 == sc && $2 == sz && $3 == sv {
-      k++; rps += $5; err += $8; req += $9
-      if ($9 > 0) { done++; p50 += $6; p99 += $7 } # latencies exist only for answers
-      each = each (k > 1 ? " / " : "") fmt($5)
-      if ($10 != "n/a" && $10 + 0 > rss) rss = $10 + 0
-      if ($10 != "n/a") has_rss = 1
-    }
-    function fmt(x) { return x >= 100 ? sprintf("%.0f", x) : sprintf("%.2f", x) }
-    END {
-      if (!k) exit 1
-      printf "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", fmt(rps / k), each,
-        done ? sprintf("%.2f", p50 / done) : "n/a", done ? sprintf("%.2f", p99 / done) : "n/a",
-        err, req, has_rss ? sprintf("%.1f", rss) : "n/a"
-    }' "$rounds_file"
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
-meets() { awk -v x="$1" -v op="$2" -v y="$3" 'BEGIN {
-  if (x == "n/a") print "n/a"; else if ((op == ">=" && x + 0 >= y + 0) || (op == "<=" && x + 0 <= y + 0)) print "met"; else print "**missed**" }'; }
-mean_of() { # scenario size server field(1=req/s, 3=p50, 4=p99, 7=rss)
-  aggregate "$1" "$2" "$3" | cut -f"$4" | tr -d ,
-}
-kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
-
-scenario_list=("list $first_size")
-$smoke || scenario_list+=("list-br $first_size")
-scenario_list+=("create $first_size")
-for size in "${size_list[@]:1}"; do scenario_list+=("list $size"); done
-
-report=$work/report.md
-{
-  echo "| scenario | server | req/s | req/s per round | p50 ms | p99 ms | errors / requests | peak RSS MiB |"
-  echo "|---|---|--:|--:|--:|--:|--:|--:|"
-  for entry in "${scenario_list[@]}"; do
-    read -r sc sz <<<"$entry"
-    label="$sc $sz"
-    [ "$sc" = create ] && label="create (table at $sz)"
-    [ "$sc" = list-br ] && label="list $sz, compressed"
-    for ((i = 0; i < server_count; i++)); do
-      IFS=$'\t' read -r rps each p50 p99 err req rss <<<"$(aggregate "$sc" "$sz" "${server_name[$i]}")"
-      echo "| $label | ${server_name[$i]} | $rps | $each | $p50 | $p99 | $err / $req | $rss |"
-    done
-  done
-  echo
-  echo "Rounds of ${duration} s, alternating servers A B A B; wrk $threads threads, $connections connections;"
-  echo "req/s counts successful answers (2xx/3xx) only; req/s, p50 and p99 (all answers) are means over $rounds round(s);"
-  echo "peak RSS is the highest VmRSS sampled every 100 ms during the rounds."
-  if [ "$all_reads_total" -gt 0 ]; then
-    echo "Our list reads served by the replica: $replica_reads_total of $all_reads_total."
-  fi
-  [ "$other_kind" = compare ] && echo "${server_name[1]} was measured as it is: its data is not seeded by this script."
-  echo
-
-  tasks=${server_name[0]}
-  if [ "$server_count" -gt 1 ]; then
-    other=${server_name[1]}
-    echo "Ratios $tasks / $other (same run) and the targets:"
-    echo
-    echo "| scenario | req/s ratio | p99 ratio | target | |"
-    echo "|---|--:|--:|---|---|"
-    for entry in "${scenario_list[@]}"; do
-      read -r sc sz <<<"$entry"
-      rps_ratio=$(ratio "$(mean_of "$sc" "$sz" "$tasks" 1)" "$(mean_of "$sc" "$sz" "$other" 1)")
-      p99_ratio=$(ratio "$(mean_of "$sc" "$sz" "$tasks" 4)" "$(mean_of "$sc" "$sz" "$other" 4)")
-      target="" verdict=""
-      if [ "$sc $sz" = "list 100" ]; then
-        target="req/s >= 0.8x, p99 <= 1.5x"
-        a=$(meets "$rps_ratio" ">=" 0.8) b=$(meets "$p99_ratio" "<=" 1.5)
-        verdict="req/s $a, p99 $b"
-      elif [ "$sc" = create ]; then
-        target="req/s >= 0.8x"
-        verdict=$(meets "$rps_ratio" ">=" 0.8)
-      fi
-      echo "| $sc $sz | ${rps_ratio}x | ${p99_ratio}x | $target | $verdict |"
-    done
-    echo
-  fi
-
-  echo "Page cost as the table grows (target: flat once the list is paged). One page alone is the"
-  echo "median of 3 sequential requests; growth is relative to $first_size todos:"
-  echo
-  echo "| todos | server | one page alone | growth | page size | req/s at $connections connections | p99 ms |"
-  echo "|--:|---|--:|--:|--:|--:|--:|"
-  for size in "${size_list[@]}"; do
-    for ((i = 0; i < server_count; i++)); do
-      name=${server_name[$i]}
-      read -r ms bytes <<<"$(awk -F'\t' -v sz="$size" -v sv="$name" '$1 == sz && $2 == sv { print $3, $4 }' "$single_file")"
-      read -r first_ms _ <<<"$(awk -F'\t' -v sz="$first_size" -v sv="$name" '$1 == sz && $2 == sv { print $3, $4 }' "$single_file")"
-      echo "| $size | $name | $ms ms | $(ratio "$ms" "$first_ms")x | $(kib "$bytes") | $(mean_of list "$size" "$name" 1) | $(mean_of list "$size" "$name" 4) |"
-    done
-  done
-  echo
-
-  wasm_br=0 total_raw=0 total_br=0 total_wire=0
-  echo "Bundle and page ($tasks):"
-  echo
-  echo "| file | raw | gzip -9 | brotli q11 | transferred (as to a browser) |"
-  echo "|---|--:|--:|--:|--:|"
-  while IFS=$'\t' read -r asset raw gz br wire encoding; do
-    echo "| ${asset##*/} | $(kib "$raw") | $(kib "$gz") | $(kib "$br") | $(kib "$wire") ($encoding) |"
-    [[ $asset == *.wasm ]] && wasm_br=$br
-    total_raw=$((total_raw + raw)) total_br=$((total_br + br)) total_wire=$((total_wire + wire))
-  done <"$work/assets.tsv"
-  echo "| JS + CSS + wasm | $(kib "$total_raw") | | $(kib "$total_br") | $(kib "$total_wire") |"
-  echo "| HTML, 100 todos | $page_raw B | | | $page_wire B (${page_encoding:-not compressed}) |"
-  echo
-  echo "- First load (HTML + JS + CSS + wasm, as transferred): $(kib $((page_wire + total_wire)))."
-  echo "- HTML of the 100-todo page: $page_raw bytes; inline scripts $inline_bytes bytes, of which hydration data (the list as JSON) $hydration_bytes."
-  [ -n "$other_page" ] && echo "- Same page from $other_page."
-  echo "- wasm brotli q11: $(kib "$wasm_br") (target <= 150 KiB: $(meets "$wasm_br" "<=" 153600))."
-  rss_100=$(for entry in "list $first_size" "list-br $first_size" "create $first_size"; do
-    read -r sc sz <<<"$entry"; mean_of "$sc" "$sz" "$tasks" 7 2>/dev/null || true
-  done | sort -n | tail -n 1)
-  echo "- Peak RSS of $tasks: ${rss_100:-n/a} MiB under list and create at $first_size todos" \
-    "(target <= 32 MiB: $(meets "${rss_100:-n/a}" "<=" 32)); $tasks_hwm MiB over the whole run (VmHWM," \
-    "all sizes: $(meets "$tasks_hwm" "<=" 32))$([ "$server_count" -gt 1 ] && echo "; ${server_name[1]}: $other_hwm MiB")."
-  echo "- Cold start to /readyz 200 (migrations on an empty database included): $cold_start_ms ms$(
-    [ -n "$other_cold_start" ] && echo "; ${server_name[1]} to its first page: $other_cold_start ms")."
-  for note in "${notes[@]}"; do echo "- $note"; done
-} >"$report"
-cat "$report"
-
-# --- docs -----------------------------------------------------------------------------
-if $write_docs; then
-  doc=docs/performance.md
-  if ! grep -q '<!-- bench:results:start -->' "$doc" || ! grep -q '<!-- bench:results:end -->' "$doc"; then
-    die "$doc has no bench:results markers"
-  fi
-  mem_gib=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
-  cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
-  pg_version=$(psql_url "$primary_url" -At -c "SHOW server_version")
-  section=$work/section.md
-  # shellcheck disable=SC1091 # os-release is the system's, read at run time
-  {
-    echo "Measured on $(date -u '+%Y-%m-%d %H:%M UTC') at commit $(git rev-parse --short=12 HEAD)," \
-      "by \`scripts/bench.sh${args_given:+ $args_given}\`."
-    echo "Machine: $cpu, $(nproc) cores, $mem_gib GiB RAM, Linux $(uname -r)," \
-      "$(. /etc/os-release && echo "$PRETTY_NAME"), PostgreSQL $pg_version on loopback" \
-      "(primary + streaming replica, fsync off), $(rustc --version | cut -d' ' -f1-2), $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2)." \
-      "Load average when the run started: $load_start."
-    echo
-    cat "$report"
-  } >"$section"
-  awk -v section="$section" '
-    /<!-- bench:results:start -->/ { print; while ((getline line < section) > 0) print line; skip = 1; next }
-    /<!-- bench:results:end -->/ { skip = 0 }
-    !skip' "$doc" >"$work/performance.md"
-  mv "$work/performance.md" "$doc"
-  log "wrote the results into $doc"
-fi
-
-$failed && die "a round had more than 1% errors: see the notes above"
+# On stdout, and with --write-docs into docs/performance.md. It exits non-zero when a
+# round had more than 1% errors, which ends this script with that status.
+report_args=(report "$results")
+if $write_docs; then report_args+=(--write-docs); fi
+python3 scripts/bench-report.py "${report_args[@]}"
 log "done"
