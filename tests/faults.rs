@@ -397,6 +397,9 @@ struct ServerProcess {
     address: String,
     /// Where `/metrics` is served, when `METRICS_ADDR` is not `off`.
     metrics_address: Option<String>,
+    /// The server's last log lines that are not about a request served, for failure
+    /// messages.
+    last_log: Arc<Mutex<std::collections::VecDeque<String>>>,
 }
 
 impl ServerProcess {
@@ -434,12 +437,34 @@ impl ServerProcess {
         let address = listening
             .await
             .expect("the server logged no \"listening on\" line within 30 s");
-        tokio::spawn(async move { while let Ok(Some(_)) = log.next_line().await {} });
+        let last_log = Arc::new(Mutex::new(std::collections::VecDeque::new()));
+        tokio::spawn({
+            let last_log = last_log.clone();
+            async move {
+                while let Ok(Some(line)) = log.next_line().await {
+                    if line.contains("request served") {
+                        continue;
+                    }
+                    let mut last = last_log.lock().unwrap();
+                    if last.len() == 20 {
+                        last.pop_front();
+                    }
+                    last.push_back(line);
+                }
+            }
+        });
         Self {
             child,
             address,
             metrics_address,
+            last_log,
         }
+    }
+
+    /// The last log lines, one per line, for an assertion's message.
+    fn last_log(&self) -> String {
+        let last = self.last_log.lock().unwrap();
+        last.iter().cloned().collect::<Vec<_>>().join("\n")
     }
 
     fn terminate(&self) -> Instant {
@@ -759,7 +784,7 @@ async fn aborted_and_concurrent_requests_for_a_minute_then_sigterm_exits_in_time
         .await
         .expect("the server did not exit within its grace period (10 s)")
         .unwrap();
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(status.code(), Some(0), "server log:\n{}", server.last_log());
     let statuses = statuses.lock().unwrap();
     let answered: u64 = statuses.values().sum();
     assert!(
