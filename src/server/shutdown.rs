@@ -40,12 +40,16 @@ pub fn on_signal(
     grace: Duration,
     in_flight: InFlight,
 ) -> io::Result<impl Future<Output = ()> + Send + 'static> {
-    let mut signals = Signals::new([SIGTERM, SIGINT])?;
     // Armed once the first signal is in: the next one exits immediately (status 1).
+    // Registered before the signal stream, so that on each delivery it runs first: the
+    // other way round, the thread woken by the stream could arm it before it ran, and
+    // the very first SIGTERM would end the process at once (signal-hook runs a signal's
+    // actions in the order they were registered).
     let second_signal_exits = Arc::new(AtomicBool::new(false));
     for signal in [SIGTERM, SIGINT] {
         flag::register_conditional_shutdown(signal, 1, second_signal_exits.clone())?;
     }
+    let mut signals = Signals::new([SIGTERM, SIGINT])?;
     let (requested, mut stop) = watch::channel(false);
     std::thread::Builder::new()
         .name("shutdown-watchdog".into())
