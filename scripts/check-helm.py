@@ -10,7 +10,9 @@ as `helm template --kube-version --api-versions` would for the clusters we targe
     outlives the release, scrape objects and custom metrics only where their API is
     served, one PostgreSQL version pinned by digest, shutdown and draining timings, the
     database's NetworkPolicy, checkov skips on the resources they concern, the script
-    that installs the cluster add-ons).
+    that installs the cluster add-ons, and (issue 13) the Cloud Armor policy attached
+    through the GCPBackendPolicy under the name terraform/ gives it, and the app's
+    protection settings in its environment).
 Writes every variant's manifests under OUT_DIR for checkov.
 
 usage: check-helm.py CHART_DIR OUT_DIR
@@ -84,6 +86,10 @@ VARIANTS = {
     "gke": (gke_values, GKE_APIS + CNPG_APIS + CUSTOM_METRICS_APIS),
     "gke-no-metrics-adapter": (gke_values, GKE_APIS + CNPG_APIS),
     "gke-no-optional-apis": (gke_values, []),
+    "gke-no-security-policy": (
+        {**gke_values, "gateway": {**gke_values["gateway"], "backendPolicy": {"securityPolicy": ""}}},
+        GKE_APIS + CNPG_APIS,
+    ),
     "external-database": (
         {"database": {"cluster": {"enabled": False}, "existingSecret": "tasks-db"}},
         PROMETHEUS_OPERATOR_APIS,
@@ -105,6 +111,10 @@ MUST_FAIL = {
     "gateway without hostname": {"gateway": {"enabled": True}},
     "no time to shut down after the preStop pause": {"terminationGracePeriodSeconds": 20, "preStopSleepSeconds": 15},
     "draining longer than the load balancer allows": {"gateway": {"backendPolicy": {"drainingTimeoutSec": 3601}}},
+    "a security policy that is not a policy name": {
+        "gateway": {"backendPolicy": {"securityPolicy": "projects/p/global/securityPolicies/tasks-armor"}}},
+    "a protection setting through env": {"env": {"TRUSTED_PROXY_HOPS": "3"}},
+    "a write limit without a burst": {"protection": {"writeRateLimit": {"burst": 0}}},
 }
 YAMLLINT = YamlLintConfig("rules:\n  key-duplicates: enable\n")
 
@@ -426,8 +436,112 @@ def check_autoscaling(name, docs, notes):
     return found
 
 
+def merged(base, override):
+    """Helm's merge of a values file over the chart's values.yaml (maps merge, the rest replaces)."""
+    if not isinstance(base, dict) or not isinstance(override, dict):
+        return override
+    return {**base, **{k: merged(base.get(k), v) for k, v in override.items()}}
+
+
+CHART_DEFAULTS = yaml.safe_load((chart_dir / "values.yaml").read_text())
+
+
+def values_of(name):
+    return merged(CHART_DEFAULTS, VARIANTS[name][0])
+
+
+def terraform_security_policy_names():
+    """Names terraform/ gives its Cloud Armor policies, "${var.name}" resolved to the
+    variable's default (values-gke.yaml is written for the defaults, like its
+    staticAddressName "tasks-ip")."""
+    import hcl2  # python-hcl2, in the same venv (check-terraform.py uses it)
+
+    def plain(value):
+        return value[1:-1] if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"' else value
+
+    parsed = [hcl2.loads(path.read_text()) for path in sorted((repo_root / "terraform").glob("*.tf"))]
+    var_name = next(plain(body.get("default")) for doc in parsed for block in doc.get("variable", [])
+                    for key, body in block.items() if plain(key) == "name")
+    names = set()
+    for doc in parsed:
+        for block in doc.get("resource", []):
+            for kind, named in block.items():
+                if plain(kind) == "google_compute_security_policy":
+                    names |= {plain(body.get("name")).replace("${var.name}", var_name) for body in named.values()}
+    return names
+
+
+def check_security_policy(name, docs, notes):
+    """The GCPBackendPolicy names the Cloud Armor policy exactly when
+    gateway.backendPolicy.securityPolicy is set, and values-gke.yaml names the one
+    terraform/ creates."""
+    found = []
+    wanted = (values_of(name)["gateway"].get("backendPolicy") or {}).get("securityPolicy") or ""
+    policies = of_kind(docs, "GCPBackendPolicy")
+    if wanted and not policies:
+        found.append(f"securityPolicy {wanted!r} is set but no GCPBackendPolicy is rendered")
+    for policy in policies:
+        config = policy["spec"].get("default") or {}
+        if wanted and config.get("securityPolicy") != wanted:
+            found.append(f"GCPBackendPolicy {policy['metadata']['name']}: spec.default.securityPolicy "
+                         f"{config.get('securityPolicy')!r}, values say {wanted!r}")
+        if not wanted and "securityPolicy" in config:
+            found.append(f"GCPBackendPolicy {policy['metadata']['name']}: securityPolicy "
+                         f"{config['securityPolicy']!r} rendered although the value is empty")
+    if name == "gke":
+        if not wanted:
+            found.append("values-gke.yaml attaches no Cloud Armor policy (gateway.backendPolicy.securityPolicy): "
+                         "nothing limits a client across pods")
+        else:
+            terraform_names = terraform_security_policy_names()
+            if wanted not in terraform_names:
+                found.append(f"values-gke.yaml names the Cloud Armor policy {wanted!r}, terraform/ creates "
+                             f"{sorted(terraform_names) or 'none'}")
+    return found
+
+
+PROTECTION_ENV = {  # variable: (path under protection, smallest value)
+    "TRUSTED_PROXY_HOPS": (("trustedProxyHops",), 0),
+    "WRITE_RATE_LIMIT_PER_MINUTE": (("writeRateLimit", "perMinute"), 0),  # 0: off (src/server/config.rs)
+    "WRITE_RATE_LIMIT_BURST": (("writeRateLimit", "burst"), 1),
+    "LIST_MAX_TODOS": (("listMaxTodos",), 1),
+}
+
+
+def check_protection_env(name, docs, notes):
+    """The app gets TRUSTED_PROXY_HOPS, WRITE_RATE_LIMIT_PER_MINUTE, WRITE_RATE_LIMIT_BURST
+    and LIST_MAX_TODOS once each, as whole numbers, from `protection`; one proxy hop
+    behind Google's load balancer."""
+    found = []
+    protection = values_of(name).get("protection") or {}
+    if not protection:
+        found.append("values.yaml has no `protection` block for the app's limits")
+    env = app_container(the_deployment(docs)).get("env", [])
+    for variable, (path, least) in PROTECTION_ENV.items():
+        entries = [e for e in env if e["name"] == variable]
+        if len(entries) != 1:
+            found.append(f"{variable} set {len(entries)} times in the app's environment, once expected")
+            continue
+        value, expected = entries[0].get("value"), protection
+        for key in path:
+            expected = (expected or {}).get(key)
+        if not (isinstance(value, str) and value.isdigit() and int(value) >= least):
+            found.append(f"{variable}={value!r}: not a whole number >= {least}")
+        elif int(value) != expected:
+            found.append(f"{variable}={value}, but protection.{'.'.join(path)} is {expected}")
+    gateway = values_of(name)["gateway"]
+    behind_google = (gateway.get("enabled") and gateway.get("className", "").startswith("gke-l7-")) or (
+        values_of(name)["ingress"].get("enabled") and values_of(name)["ingress"].get("className") == "gce")
+    hops = next((e.get("value") for e in env if e["name"] == "TRUSTED_PROXY_HOPS"), None)
+    if behind_google and "trustedProxyHops" not in VARIANTS[name][0].get("protection", {}) and hops not in (None, "1"):
+        found.append(f"TRUSTED_PROXY_HOPS={hops} behind Google's external Application Load Balancer, which "
+                     "appends <client-ip>,<load-balancer-ip>: 1 is the client's entry")
+    return found
+
+
 CHECKS = [check_database_kept, check_scrape_objects, check_postgresql_version, check_images_pinned,
-          check_checkov_skips, check_database_network_policy, check_shutdown, check_autoscaling]
+          check_checkov_skips, check_database_network_policy, check_shutdown, check_autoscaling,
+          check_security_policy, check_protection_env]
 for check in CHECKS:
     failures = []
     for name, result in rendered.items():

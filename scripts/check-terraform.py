@@ -10,7 +10,9 @@ metadata, Binary Authorization has an API and a policy, no removed GKE scanning 
 APIs enabled before the resources that call them, the deployer confined to its
 namespace (plus reading the managed certificate's status, which the deploy job waits for),
 the metrics adapter may read Cloud Monitoring. The Workload Identity condition is evaluated
-by check-wif-condition.py.
+by check-wif-condition.py. And (issue 13) the Cloud Armor policy that rate-limits each
+client IP at the edge: a throttle or ban rule answering 429 keyed on the IP, a default
+rule, an output with its name for the chart.
 
 usage: check-terraform.py TERRAFORM_DIR
 """
@@ -257,6 +259,7 @@ NEEDS_SERVICE = {
     "google_compute_global_address": "compute.googleapis.com",
     "google_compute_managed_ssl_certificate": "compute.googleapis.com",
     "google_compute_network": "compute.googleapis.com",
+    "google_compute_security_policy": "compute.googleapis.com",
     "google_container_cluster": "container.googleapis.com",
     "google_iam_workload_identity_pool": "iam.googleapis.com",
     "google_project_iam_custom_role": "iam.googleapis.com",
@@ -383,6 +386,72 @@ if adapter and cluster:
              for body in of_kind("google_project_iam_member").values()),
          f"metrics: {addons.name} installs the custom metrics adapter, but no google_project_iam_member "
          f"grants roles/monitoring.viewer to {principal}")
+
+# --- The edge rate limit (issue 13). Facts, from the google provider's
+# google_compute_security_policy reference and Cloud Armor's "rate limiting overview"
+# (also next to the code, terraform/armor.tf): a rate-based rule is action "throttle" or
+# "rate_based_ban" with rate_limit_options; conform_action can only be "allow";
+# exceed_action "deny(429)" answers Too Many Requests; enforce_on_key "IP" counts per
+# source address (XFF_IP would trust the client-written first X-Forwarded-For entry); a
+# throttle threshold count is 1 to 1,000,000, a ban's 1 to 10,000; the default rule has
+# priority 2147483647 and matches "*". The chart names the policy in its GCPBackendPolicy
+# (check-helm.py compares the name with values-gke.yaml).
+DEFAULT_RULE_PRIORITY = 2147483647
+RATE_ACTIONS = {"throttle": 1_000_000, "rate_based_ban": 10_000}  # action: largest threshold count
+RATE_INTERVALS = {10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600}
+variable_defaults = {name: body.get("default") for _, variable in blocks.get("variable", [])
+                     for name, body in variable.items()}
+
+
+def resolved(value):
+    """A literal, or the default of the variable it names ("${var.x}")."""
+    match = re.fullmatch(r"\$\{var\.([A-Za-z0-9_-]+)\}", str(value))
+    return variable_defaults.get(match.group(1)) if match else value
+
+
+def matches_everything(rule):
+    config = first(first(rule.get("match")).get("config"))
+    return first(rule.get("match")).get("versioned_expr") == "SRC_IPS_V1" and config.get("src_ip_ranges") == ["*"]
+
+
+armor = {name: body for name, body in of_kind("google_compute_security_policy").items()
+         if body.get("type", "CLOUD_ARMOR") == "CLOUD_ARMOR"}
+need(armor, "Cloud Armor: no google_compute_security_policy of type CLOUD_ARMOR: nothing limits a client's "
+     "request rate across pods (the app's own limit is per pod)")
+for name, policy in armor.items():
+    need(policy.get("type") == "CLOUD_ARMOR", f"{name}: set type = \"CLOUD_ARMOR\" (a backend security policy; "
+         "type can only be set at creation)")
+    rules = policy.get("rule") or []
+    priorities = [rule.get("priority") for rule in rules]
+    need(len(priorities) == len(set(priorities)), f"{name}: two rules share a priority: {priorities}")
+    default = [rule for rule in rules if rule.get("priority") == DEFAULT_RULE_PRIORITY]
+    need(len(default) == 1 and matches_everything(default[0]) and default[0].get("action") == "allow",
+         f"{name}: no default rule (priority {DEFAULT_RULE_PRIORITY}, SRC_IPS_V1 matching \"*\", action allow)")
+    rate_rules = [rule for rule in rules if rule.get("action") in RATE_ACTIONS]
+    need(rate_rules, f"{name}: no rate-based rule (action throttle or rate_based_ban)")
+    for rule in rate_rules:
+        where = f"{name}: rule {rule.get('priority')}"
+        options = first(rule.get("rate_limit_options"))
+        threshold = first(options.get("rate_limit_threshold"))
+        count, interval = resolved(threshold.get("count")), resolved(threshold.get("interval_sec"))
+        need(isinstance(rule.get("priority"), int) and rule["priority"] < DEFAULT_RULE_PRIORITY,
+             f"{where}: must come before the default rule")
+        need(matches_everything(rule), f"{where}: must match every client (SRC_IPS_V1, \"*\")")
+        need(resolved(rule.get("preview")) in (None, False), f"{where}: in preview by default, so nothing is limited")
+        need(options.get("conform_action") == "allow", f"{where}: conform_action must be allow")
+        need(options.get("exceed_action") == "deny(429)", f"{where}: exceed_action {options.get('exceed_action')!r}, "
+             "not deny(429): clients are told to slow down with 429, as the app does")
+        need(options.get("enforce_on_key") == "IP", f"{where}: enforce_on_key {options.get('enforce_on_key')!r}, "
+             "not IP: ALL throttles everybody as one client, XFF_IP trusts what the client wrote")
+        need(isinstance(count, int) and 1 <= count <= RATE_ACTIONS[rule["action"]],
+             f"{where}: threshold count {threshold.get('count')} (= {count!r}) is not 1 to {RATE_ACTIONS[rule['action']]:,}")
+        need(interval in RATE_INTERVALS, f"{where}: interval_sec {threshold.get('interval_sec')} (= {interval!r}) "
+             f"is not one of Cloud Armor's {sorted(RATE_INTERVALS)}")
+        if rule["action"] == "rate_based_ban":
+            need(options.get("ban_duration_sec"), f"{where}: a rate_based_ban without ban_duration_sec")
+    named = [output for _, block in blocks.get("output", []) for output, body in block.items()
+             if str(body.get("value")) == f"${{{name}.name}}"]
+    need(named, f"outputs: none gives {name}.name, which the chart's gateway.backendPolicy.securityPolicy names")
 
 if problems:
     sys.exit("terraform/ problems:\n  " + "\n  ".join(problems))

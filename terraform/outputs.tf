@@ -61,3 +61,8 @@ output "deployer_rbac_manifest" {
     deployer  = google_service_account.deployer.email
   })
 }
+
+output "security_policy_name" {
+  description = "Cloud Armor policy with the per-client-IP rate limit: the chart's gateway.backendPolicy.securityPolicy (values-gke.yaml)."
+  value       = google_compute_security_policy.edge.name
+}

@@ -117,3 +117,36 @@ variable "k8s_namespace" {
   type        = string
   default     = "tasks"
 }
+
+# Cloud Armor's per-client-IP rate limit (armor.tf). Every request counts (pages,
+# assets, server functions), not only writes: the app's own per-pod write limit
+# (the chart's protection.writeRateLimit) comes on top. 600 per 60 s is 10 requests a
+# second per address, averaged over the minute, well above one person's use; raise it
+# when many users share an address (offices, carrier NAT). The interval must be one of
+# the values the Cloud Armor rate limiting documentation lists (the list below, as
+# quoted by third parties: it could not be read from Google's page offline).
+variable "edge_rate_limit_count" {
+  description = "Requests per client IP per edge_rate_limit_interval_sec before Cloud Armor answers 429."
+  type        = number
+  default     = 600
+  validation {
+    condition     = var.edge_rate_limit_count == floor(var.edge_rate_limit_count) && var.edge_rate_limit_count >= 1 && var.edge_rate_limit_count <= 1000000
+    error_message = "edge_rate_limit_count must be a whole number from 1 to 1,000,000 (Cloud Armor's throttle threshold)."
+  }
+}
+
+variable "edge_rate_limit_interval_sec" {
+  description = "Window, in seconds, over which Cloud Armor counts edge_rate_limit_count."
+  type        = number
+  default     = 60
+  validation {
+    condition     = contains([10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600], var.edge_rate_limit_interval_sec)
+    error_message = "edge_rate_limit_interval_sec must be one of Cloud Armor's intervals: 10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700 or 3600."
+  }
+}
+
+variable "edge_rate_limit_preview" {
+  description = "Run the Cloud Armor rate limit in preview: requests over it are logged (load balancer logs), not refused. For tuning the threshold."
+  type        = bool
+  default     = false
+}
