@@ -1,6 +1,6 @@
 //! The HTML document and the app's routes.
 
-use crate::todos::view::TodosPage;
+use crate::lists::view::ListPage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, MetaTags, Title};
 use leptos_router::{
@@ -39,15 +39,19 @@ pub fn App() -> impl IntoView {
         <Title text="Tasks" />
         <Router>
             <div class="mx-auto max-w-2xl px-4 py-10">
-                <header class="mb-8">
-                    <h1 class="text-3xl font-bold tracking-tight">"Tasks"</h1>
+                <header class="mb-6">
+                    // `/` is a server route (it leads to a list): the browser loads it.
+                    <a href="/" rel="external" class="text-sm font-semibold uppercase tracking-wide text-indigo-800">
+                        "Tasks"
+                    </a>
                 </header>
                 <main>
                     <Routes fallback=NotFound>
                         // Async: the server waits for the list before sending the page,
                         // so it is complete in the first response and readable without
                         // JavaScript (streamed chunks would need a script to show).
-                        <Route path=path!("/") view=TodosPage ssr=SsrMode::Async />
+                        // `/` and `/lists/new` are server routes (`server::startup`).
+                        <Route path=path!("/lists/:id") view=ListPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
             </div>
@@ -63,9 +67,9 @@ fn NotFound() -> impl IntoView {
     }
     view! {
         <Title text="Not found · Tasks" />
-        <h2 class="text-xl font-semibold">"Page not found"</h2>
-        <p class="mt-2">
-            <a class="text-indigo-700 underline" href="/">
+        <h1 class="text-3xl font-bold tracking-tight">"Page not found"</h1>
+        <p class="mt-4">
+            <a class="text-indigo-700 underline" href="/" rel="external">
                 "Back to your todos"
             </a>
         </p>

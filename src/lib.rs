@@ -6,8 +6,10 @@
 //! helpers of its server functions) in `ssr` blocks of its files.
 
 pub mod app;
+pub mod lists;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod text_rules;
 pub mod todos;
 
 /// Entry point of the WebAssembly bundle: takes over the server-rendered page.

@@ -3,14 +3,18 @@
 //! `tasks` (or `tasks serve`) applies pending migrations and serves the app;
 //! `tasks migrate` only applies the migrations and exits (for a deploy's migration job);
 //! `tasks healthcheck` asks a running server's `/healthz` (for container health checks:
-//! the runtime image has no shell or curl).
+//! the runtime image has no shell or curl); `tasks lists` prints every list with its
+//! number of todos and its link, for the operator (lists are found by their link only).
 
 use std::{process::ExitCode, time::Duration};
-use tasks::server::{
-    config::Settings,
-    db::Database,
-    startup::{Application, StartupError, Stopped},
-    telemetry,
+use tasks::{
+    lists::repo as lists,
+    server::{
+        config::Settings,
+        db::Database,
+        startup::{Application, StartupError, Stopped},
+        telemetry,
+    },
 };
 
 /// Rendering a page is mostly building strings: many small allocations, freed at the
@@ -19,15 +23,17 @@ use tasks::server::{
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str = "usage: tasks [serve | migrate | healthcheck]\n\
+const USAGE: &str = "usage: tasks [serve | migrate | healthcheck | lists]\n\
     \n  serve        apply pending migrations, then serve the app (default)\
     \n  migrate      apply pending migrations on the primary database and exit\
     \n  healthcheck  exit 0 if the server at LEPTOS_SITE_ADDR answers /healthz, else 1\
+    \n  lists        print every list (todos, created, name, link) from the primary\
     \n\nConfiguration comes from environment variables: see the README.";
 
 enum Command {
     Serve,
     Migrate,
+    Lists,
 }
 
 fn main() -> ExitCode {
@@ -40,6 +46,7 @@ fn main() -> ExitCode {
     {
         [] | ["serve"] => Command::Serve,
         ["migrate"] => Command::Migrate,
+        ["lists"] => Command::Lists,
         ["healthcheck"] => return healthcheck(),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
@@ -141,6 +148,22 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 .await
                 .map_err(StartupError::Migrate)?;
             tracing::info!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Lists => {
+            let db = Database::connect_lazy(&settings.database);
+            // The links hold the capabilities: printed for the operator, never logged.
+            let origin = settings.http.public_url.as_deref().unwrap_or("");
+            println!("todos\tcreated\tname\tlink");
+            for list in lists::all(db.primary()).await? {
+                println!(
+                    "{}\t{}\t{}\t{origin}{}",
+                    list.todos,
+                    list.created_at.format("%Y-%m-%d"),
+                    list.name.replace(['\t', '\n'], " "),
+                    list.id.href()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve => {

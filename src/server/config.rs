@@ -14,6 +14,8 @@ use std::{net::SocketAddr, str::FromStr, time::Duration};
 pub struct Settings {
     pub database: DatabaseSettings,
     pub http: HttpSettings,
+    /// At most this many todos in one list (`LIST_MAX_TODOS`).
+    pub list_max_todos: i64,
     pub log_format: LogFormat,
 }
 
@@ -35,6 +37,23 @@ pub struct HttpSettings {
     /// exits anyway. Keep it below the pod's `terminationGracePeriodSeconds`.
     pub shutdown_grace: Duration,
     pub connections: ConnectionLimits,
+    pub write_limit: WriteLimit,
+    /// How many proxies in front of the app append to `X-Forwarded-For` after the
+    /// client's own address (`TRUSTED_PROXY_HOPS`): the client is the entry this many
+    /// places left of the rightmost. 0: no proxy is trusted, the client is the socket's
+    /// peer. Entries further left are written by the client and never trusted.
+    pub trusted_proxy_hops: usize,
+}
+
+/// Writes (any request but GET, HEAD and OPTIONS) each client address may make: a
+/// token bucket per address, per server instance. The global limit belongs at the
+/// edge (Cloud Armor).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteLimit {
+    /// Tokens added per minute. 0 turns the limit off (benchmarks only).
+    pub per_minute: u32,
+    /// Bucket size: writes a client may make at once after a pause.
+    pub burst: u32,
 }
 
 /// What one client connection may hold of the public listener.
@@ -182,7 +201,27 @@ impl Settings {
                 http2_keep_alive_interval: env.secs("HTTP2_KEEP_ALIVE_INTERVAL_SECS", 20)?,
                 http2_keep_alive_timeout: env.secs("HTTP2_KEEP_ALIVE_TIMEOUT_SECS", 10)?,
             },
+            write_limit: WriteLimit {
+                per_minute: env.number("WRITE_RATE_LIMIT_PER_MINUTE", 600)?,
+                burst: env.number("WRITE_RATE_LIMIT_BURST", 120)?,
+            },
+            trusted_proxy_hops: env.number("TRUSTED_PROXY_HOPS", 0)?,
         };
+        if http.write_limit.per_minute > 0 && http.write_limit.burst == 0 {
+            return Err(ConfigError::Invalid {
+                name: "WRITE_RATE_LIMIT_BURST",
+                expected: "a whole number of at least 1",
+                value: "0".into(),
+            });
+        }
+        let list_max_todos: i64 = env.number("LIST_MAX_TODOS", 10_000)?;
+        if list_max_todos < 1 {
+            return Err(ConfigError::Invalid {
+                name: "LIST_MAX_TODOS",
+                expected: "a whole number of at least 1",
+                value: list_max_todos.to_string(),
+            });
+        }
         if http.connections.max_connections == 0 {
             return Err(ConfigError::Invalid {
                 name: "HTTP_MAX_CONNECTIONS",
@@ -205,6 +244,7 @@ impl Settings {
         Ok(Self {
             database,
             http,
+            list_max_todos,
             log_format,
         })
     }

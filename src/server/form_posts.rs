@@ -4,6 +4,7 @@
 //! `Referer` (any origin, or nowhere without one); the functions here build a path of
 //! this app instead.
 
+use crate::lists::model::ListId;
 use http::{
     header::{ACCEPT, REFERER},
     request::Parts,
@@ -35,15 +36,16 @@ pub fn is_plain_form_post() -> bool {
 /// failure. Their `Location` replaces the one server_fn sets (the raw `Referer`, which
 /// may name another origin or be missing): one rule decides where every form post
 /// lands, always a path of this app.
-pub fn redirect_back_to_list_without(params: &[&str]) {
+pub fn redirect_back_to_list_without(list: ListId, params: &[&str]) {
     if !is_plain_form_post() {
         return;
     }
     let kept = list_query_of_referer(params);
+    let path = list.href();
     let location = if kept.is_empty() {
-        "/".to_owned()
+        path
     } else {
-        format!("/?{}", kept.join("&"))
+        format!("{path}?{}", kept.join("&"))
     };
     // Built from pieces of a valid header value and a fixed path: a valid one too.
     leptos_axum::redirect(&location);
@@ -52,8 +54,10 @@ pub fn redirect_back_to_list_without(params: &[&str]) {
 /// For a plain form post that failed: back to the list the form was on (every query
 /// parameter kept, so an open edit form opens again), with the error in the URL the
 /// way Leptos's `ActionForm` reads it back (`__path`, `__err`), so the page shows the
-/// message and what was typed. Without a `Referer`, back to the list's first page.
-pub fn redirect_back_with_error<E: FromServerFnError + Clone>(error: E) {
+/// message and what was typed. Without a `Referer`, back to the list's first page;
+/// without a list (the request did not name a well-formed one), to `/`, which leads to
+/// the list this browser used last.
+pub fn redirect_back_with_error<E: FromServerFnError + Clone>(list: Option<ListId>, error: E) {
     let Some(parts) = use_context::<Parts>() else {
         return;
     };
@@ -63,9 +67,10 @@ pub fn redirect_back_with_error<E: FromServerFnError + Clone>(error: E) {
     let Ok(url) = ServerFnUrlError::new(parts.uri.path(), error).to_url(&base) else {
         return;
     };
+    let path = list.map_or_else(|| "/".to_owned(), ListId::href);
     let location = match url.query() {
-        Some(query) => format!("/?{query}"),
-        None => "/".to_owned(),
+        Some(query) => format!("{path}?{query}"),
+        None => path,
     };
     leptos_axum::redirect(&location);
 }

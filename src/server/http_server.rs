@@ -7,7 +7,7 @@
 //! the headers are in.
 
 use super::config::ConnectionLimits;
-use axum::{body::Body, Router};
+use axum::{body::Body, extract::ConnectInfo, Router};
 use hyper::{body::Incoming, Request};
 use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
@@ -78,7 +78,7 @@ pub async fn serve(
                 }
             }
         };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
@@ -94,11 +94,15 @@ pub async fn serve(
             at_limit_logged.store(false, Ordering::Relaxed);
         }
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(
-            router
-                .clone()
-                .map_request(|request: Request<Incoming>| request.map(Body::new)),
-        );
+        // Each request carries its connection's peer address, as `axum::serve` does
+        // (`ConnectInfo`): the write rate limit is kept per client address.
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |request: Request<Incoming>| {
+                let mut request = request.map(Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            },
+        ));
         let (builder, mut stop_signal) = (builder.clone(), stop_signal.clone());
         tokio::spawn(async move {
             let _permit = permit;

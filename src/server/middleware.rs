@@ -3,8 +3,10 @@
 
 use super::{
     config::HttpSettings,
+    cross_site::refuse_cross_site_writes,
     in_flight::InFlight,
     metrics::{HTTP_REQUESTS, HTTP_REQUEST_DURATION},
+    rate_limit::WriteRateLimit,
 };
 use axum::{
     body::Body,
@@ -70,6 +72,18 @@ pub fn apply(
             StatusCode::SERVICE_UNAVAILABLE,
             settings.request_timeout,
         ))
+        .layer(middleware::from_fn(keep_lists_out_of_search_engines));
+    // Before the body is read: a refused write costs no more than its headers.
+    let public_url = settings.public_url.clone();
+    router = router.layer(middleware::from_fn(move |req, next| {
+        refuse_cross_site_writes(public_url.clone(), req, next)
+    }));
+    if let Some(limit) = WriteRateLimit::new(settings.write_limit, settings.trusted_proxy_hops) {
+        router = router.layer(middleware::from_fn(move |req, next| {
+            limit.clone().check(req, next)
+        }));
+    }
+    let mut router = router
         // Outside the timeout: a request the timeout could not end stays registered.
         .layer(middleware::from_fn(move |req, next| {
             in_flight.clone().track(req, next)
@@ -218,9 +232,11 @@ fn has_plain_distinct_field_names(body: &[u8]) -> bool {
 const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
-    // Same-origin requests keep the full Referer: a form posted without JavaScript is
-    // redirected back to the page it came from.
-    ("referrer-policy", "strict-origin-when-cross-origin"),
+    // A list's URL is its capability: it must not travel to other sites in a Referer.
+    // Same-origin requests keep the full Referer (a form posted without JavaScript is
+    // redirected back to the page it came from), and browsers send a real `Origin` with
+    // same-origin posts under this policy (`no-referrer` would make it `null`).
+    ("referrer-policy", "same-origin"),
     (
         "permissions-policy",
         "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
@@ -371,6 +387,21 @@ fn body_too_large() -> Response {
         ),
     )
         .into_response()
+}
+
+/// List pages are capabilities: a search engine that learns one URL (a link pasted on a
+/// public page) must not index the list. `robots.txt` disallows `/lists/` as well, but
+/// a disallowed URL may still be indexed from links; `noindex` keeps it out.
+async fn keep_lists_out_of_search_engines(request: Request, next: Next) -> Response {
+    let is_list = request.uri().path().starts_with("/lists/");
+    let mut response = next.run(request).await;
+    if is_list {
+        response.headers_mut().insert(
+            HeaderName::from_static("x-robots-tag"),
+            HeaderValue::from_static("noindex, nofollow"),
+        );
+    }
+    response
 }
 
 /// Hashed assets are cached for a year (their name changes with their content); HTML

@@ -6,6 +6,7 @@
 //! `in_flight`, `read_your_writes`, `form_posts` → `config`, `telemetry`.
 
 pub mod config;
+pub mod cross_site;
 pub mod db;
 pub mod form_posts;
 pub mod health;
@@ -13,7 +14,10 @@ pub mod http_server;
 pub mod in_flight;
 pub mod metrics;
 pub mod middleware;
+pub mod rate_limit;
 pub mod read_your_writes;
+pub mod remembered_lists;
+pub mod server_fns;
 pub mod shutdown;
 pub mod startup;
 pub mod state;

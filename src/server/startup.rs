@@ -6,7 +6,7 @@ use super::{
     db::Database,
     health, http_server,
     in_flight::InFlight,
-    metrics, middleware, shutdown,
+    metrics, middleware, remembered_lists, shutdown,
     state::AppState,
 };
 use crate::app::{shell, App};
@@ -80,6 +80,8 @@ impl Application {
             db: db.clone(),
             in_flight: in_flight.clone(),
             secure_cookies: settings.http.served_over_https(),
+            public_url: settings.http.public_url.clone(),
+            list_max_todos: settings.list_max_todos,
         };
         let router =
             middleware::apply(router(state), &settings.http, hash_files, in_flight.clone());
@@ -208,6 +210,13 @@ fn metrics_router(handle: PrometheusHandle, db: Database, in_flight: InFlight) -
     )
 }
 
+/// Lists are reachable only through their link: none belongs in a search index. (A
+/// route, not a file of `public/`, so that it is served by every build, tests included;
+/// list pages also say `noindex` themselves, see `middleware`.)
+async fn robots_txt() -> &'static str {
+    "User-agent: *\nDisallow: /lists/\n"
+}
+
 async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
     TcpListener::bind(addr)
         .await
@@ -220,6 +229,10 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        // Lists are capability URLs; these two lead to one (and write nothing).
+        .route("/", get(remembered_lists::home))
+        .route("/lists/new", get(remembered_lists::new_list))
+        .route("/robots.txt", get(robots_txt))
         // No per-request context hook: what pages need (the CSP) is set as the document
         // renders, in the page's own owner (`document`).
         .leptos_routes(&state, routes, move || document(options.clone()))

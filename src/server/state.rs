@@ -13,4 +13,8 @@ pub struct AppState {
     pub in_flight: InFlight,
     /// Served over HTTPS (`PUBLIC_URL`): cookies are `Secure` and `__Host-` prefixed.
     pub secure_cookies: bool,
+    /// The app's origin as browsers see it (`PUBLIC_URL`), when configured.
+    pub public_url: Option<String>,
+    /// At most this many todos in one list.
+    pub list_max_todos: i64,
 }

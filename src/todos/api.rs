@@ -10,31 +10,42 @@ use super::{
     listing::{Filter, TodoPage},
     model::Todo,
 };
+use crate::lists::model::ListId;
 use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use ssr::*;
 
-/// Stores a new todo on the primary and returns it as stored.
+/// Stores a new todo in `list` on the primary and returns it as stored. The list comes
+/// into being with its first todo; a full list takes no more (`LIST_MAX_TODOS`).
 #[server(prefix = "/api", endpoint = "create_todo")]
-pub async fn create_todo(title: String, text: String) -> Result<Todo, TodoError> {
+pub async fn create_todo(list: ListId, title: String, text: String) -> Result<Todo, TodoError> {
     let result = async {
         let input = parse_input(&title, &text)?;
-        let db = database()?;
-        let todo = repo::insert(db.primary(), &input).await?;
+        let state = state()?;
+        let max = state.list_max_todos;
+        let todo = repo::insert(state.db.primary(), list, &input, max)
+            .await?
+            .ok_or(TodoError::ListFull { max })?;
         metrics::counter!(TODOS_CREATED).increment(1);
         // Without JavaScript: back to the first page of the list, where the new todo is:
         // not on a later page, nor behind the "completed" filter (a new todo is active).
-        after_change(&db, &["after", "before", "edit", "filter=completed"]).await;
+        after_change(
+            &state.db,
+            list,
+            &["after", "before", "edit", "filter=completed"],
+        )
+        .await;
         Ok(todo)
     }
     .await;
-    finish("create_todo", result)
+    finish("create_todo", list, result)
 }
 
 /// One page of the list (`after` / `before`: see `ListQuery`), read from where this
 /// client's own writes are visible.
 #[server(prefix = "/api", endpoint = "list_todos")]
 pub async fn list_todos(
+    list: ListId,
     #[server(default)] filter: Filter,
     after: Option<i64>,
     before: Option<i64>,
@@ -47,34 +58,34 @@ pub async fn list_todos(
         let db = database()?;
         let last_write = read_your_writes::last_write();
         let page = db
-            .read(
-                last_write,
-                |pool| async move { repo::page(&pool, query).await },
-            )
+            .read(last_write, |pool| async move {
+                repo::page(&pool, list, query).await
+            })
             .await?;
         Ok(page)
     }
     .await;
-    finish("list_todos", result)
+    finish("list_todos", list, result)
 }
 
 /// Marks a todo done or not done. It sets the state rather than flipping it, so a
 /// repeated or crossed request (two tabs) leaves the todo in the state last asked for.
 #[server(prefix = "/api", endpoint = "set_todo_completed")]
-pub async fn set_todo_completed(id: i64, completed: bool) -> Result<Todo, TodoError> {
+pub async fn set_todo_completed(list: ListId, id: i64, completed: bool) -> Result<Todo, TodoError> {
     let result = async {
         let db = database()?;
-        let todo = made(repo::set_completed(db.primary(), id, completed).await?)?;
-        after_change(&db, &[]).await;
+        let todo = made(repo::set_completed(db.primary(), list, id, completed).await?)?;
+        after_change(&db, list, &[]).await;
         Ok(todo)
     }
     .await;
-    finish("set_todo_completed", result)
+    finish("set_todo_completed", list, result)
 }
 
 /// Replaces a todo's title and text, if nobody changed it since `version`.
 #[server(prefix = "/api", endpoint = "update_todo")]
 pub async fn update_todo(
+    list: ListId,
     id: i64,
     version: i32,
     title: String,
@@ -83,53 +94,53 @@ pub async fn update_todo(
     let result = async {
         let input = parse_input(&title, &text)?;
         let db = database()?;
-        let todo = made(repo::update(db.primary(), id, version, &input).await?)?;
+        let todo = made(repo::update(db.primary(), list, id, version, &input).await?)?;
         // Without JavaScript: back to the list, with the edit form closed.
-        after_change(&db, &["edit"]).await;
+        after_change(&db, list, &["edit"]).await;
         Ok(todo)
     }
     .await;
-    finish("update_todo", result)
+    finish("update_todo", list, result)
 }
 
 /// Deletes a todo, if nobody changed it since `version`.
 #[server(prefix = "/api", endpoint = "delete_todo")]
-pub async fn delete_todo(id: i64, version: i32) -> Result<(), TodoError> {
+pub async fn delete_todo(list: ListId, id: i64, version: i32) -> Result<(), TodoError> {
     let result = async {
         let db = database()?;
-        made(repo::delete(db.primary(), id, version).await?)?;
-        after_change(&db, &[]).await;
+        made(repo::delete(db.primary(), list, id, version).await?)?;
+        after_change(&db, list, &[]).await;
         Ok(())
     }
     .await;
-    finish("delete_todo", result)
+    finish("delete_todo", list, result)
 }
 
-/// Marks every todo done (or, with `completed=false`, not done); returns how many
-/// changed.
+/// Marks every todo of the list done (or, with `completed=false`, not done); returns
+/// how many changed.
 #[server(prefix = "/api", endpoint = "set_all_completed")]
-pub async fn set_all_completed(completed: bool) -> Result<u64, TodoError> {
+pub async fn set_all_completed(list: ListId, completed: bool) -> Result<u64, TodoError> {
     let result = async {
         let db = database()?;
-        let changed = repo::set_all_completed(db.primary(), completed).await?;
-        after_change(&db, &[]).await;
+        let changed = repo::set_all_completed(db.primary(), list, completed).await?;
+        after_change(&db, list, &[]).await;
         Ok(changed)
     }
     .await;
-    finish("set_all_completed", result)
+    finish("set_all_completed", list, result)
 }
 
-/// Deletes every completed todo; returns how many.
+/// Deletes every completed todo of the list; returns how many.
 #[server(prefix = "/api", endpoint = "clear_completed")]
-pub async fn clear_completed() -> Result<u64, TodoError> {
+pub async fn clear_completed(list: ListId) -> Result<u64, TodoError> {
     let result = async {
         let db = database()?;
-        let deleted = repo::delete_completed(db.primary()).await?;
-        after_change(&db, &[]).await;
+        let deleted = repo::delete_completed(db.primary(), list).await?;
+        after_change(&db, list, &[]).await;
         Ok(deleted)
     }
     .await;
-    finish("clear_completed", result)
+    finish("clear_completed", list, result)
 }
 
 /// What the server functions need on the server only.
@@ -142,25 +153,11 @@ mod ssr {
         repo::{self, Change},
     };
     use super::TodoError;
-    use crate::server::state::AppState;
     pub use crate::server::{
-        db::Database,
-        form_posts,
-        metrics::{SERVER_FN_CALLS, SERVER_FN_ERRORS, TODOS_CREATED},
+        metrics::TODOS_CREATED,
         read_your_writes,
+        server_fns::{after_change, database, finish, state},
     };
-    use leptos::prelude::use_context;
-
-    /// The databases, from the state leptos_axum provides to every server function. Its
-    /// absence is a wiring bug, not the user's error.
-    pub fn database() -> Result<Database, TodoError> {
-        use_context::<AppState>()
-            .map(|state| state.db)
-            .ok_or_else(|| {
-                tracing::error!("AppState is missing from the server function's context");
-                TodoError::Internal
-            })
-    }
 
     /// Checks a title and text with the rules the browser applied too.
     pub fn parse_input(title: &str, text: &str) -> Result<TodoInput, TodoError> {
@@ -170,39 +167,14 @@ mod ssr {
         })
     }
 
-    /// The result of a change guarded by a version, as the client sees it.
+    /// The result of a change guarded by a version, as the client sees it. A todo of
+    /// another list is not found: whether it exists elsewhere is not this list's
+    /// business.
     pub fn made<T>(change: Change<T>) -> Result<T, TodoError> {
         match change {
             Change::Made(value) => Ok(value),
             Change::Conflict => Err(TodoError::Conflict),
             Change::NotFound => Err(TodoError::NotFound),
         }
-    }
-
-    /// After a write on the primary: this client's next reads must see it
-    /// (read-your-writes), and a form posted without JavaScript goes back to the list,
-    /// without the query parameters `leaving` (see `form_posts`). The write is done:
-    /// from here on nothing may turn the request into an error, or the user would retry
-    /// something that already happened.
-    pub async fn after_change(db: &Database, leaving: &[&str]) {
-        match db.wal_position_after_write().await {
-            Ok(lsn) => read_your_writes::remember_write(lsn),
-            Err(error) => tracing::warn!(
-                %error,
-                "change stored, but its WAL position is unknown; the next read may miss it"
-            ),
-        }
-        form_posts::redirect_back_to_list_without(leaving);
-    }
-
-    /// Counts the call and, for an error, sets its HTTP status.
-    pub fn finish<T>(function: &'static str, result: Result<T, TodoError>) -> Result<T, TodoError> {
-        metrics::counter!(SERVER_FN_CALLS, "function" => function).increment(1);
-        if let Err(error) = &result {
-            metrics::counter!(SERVER_FN_ERRORS, "function" => function, "error" => error.kind())
-                .increment(1);
-            error.set_response_status();
-        }
-        result
     }
 }

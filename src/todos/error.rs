@@ -20,6 +20,16 @@ pub enum TodoError {
         /// that carries this error in its URL; this lets the page show the input again.
         submitted: SubmittedTodo,
     },
+    /// A list's new name broke a validation rule (HTTP 422).
+    #[error("{message}")]
+    InvalidName {
+        message: String,
+        /// What was typed (shortened), to show again.
+        submitted: String,
+    },
+    /// The list holds as many todos as a list may (HTTP 422).
+    #[error("This list is full: a list holds at most {max} todos. Delete some to add more.")]
+    ListFull { max: i64 },
     /// The request was not one our form sends: missing or malformed arguments (HTTP 400).
     #[error("The request was not understood. Please reload the page and try again.")]
     BadRequest,
@@ -85,7 +95,8 @@ impl FromServerFnError for TodoError {
             // a short prefix is enough to diagnose it.
             let cause: String = value.to_string().chars().take(200).collect();
             tracing::warn!(%cause, "server function request failed");
-            error.set_response_status();
+            // The arguments did not decode: which list the form was on is unknown.
+            error.set_response_status(None);
         }
         error
     }
@@ -95,13 +106,16 @@ impl FromServerFnError for TodoError {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::TodoError;
+    use crate::lists::model::ListId;
 
     impl TodoError {
         /// The HTTP status a server function answers with when it returns this error.
         pub fn status(&self) -> http::StatusCode {
             use http::StatusCode;
             match self {
-                Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                Self::Invalid { .. } | Self::InvalidName { .. } | Self::ListFull { .. } => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
                 Self::BadRequest => StatusCode::BAD_REQUEST,
                 Self::NotFound => StatusCode::NOT_FOUND,
                 Self::Conflict => StatusCode::CONFLICT,
@@ -113,7 +127,8 @@ mod ssr {
         /// A short label for metrics.
         pub fn kind(&self) -> &'static str {
             match self {
-                Self::Invalid { .. } => "invalid",
+                Self::Invalid { .. } | Self::InvalidName { .. } => "invalid",
+                Self::ListFull { .. } => "list_full",
                 Self::BadRequest => "bad_request",
                 Self::NotFound => "not_found",
                 Self::Conflict => "conflict",
@@ -127,10 +142,10 @@ mod ssr {
         /// answer, or the page being rendered), unless the request is a plain HTML form
         /// post: those are answered with a redirect back to the list the form was on,
         /// with the error in its URL (a 4xx status would stop the browser following it).
-        pub fn set_response_status(&self) {
+        pub fn set_response_status(&self, list: Option<ListId>) {
             use crate::server::form_posts;
             if form_posts::is_plain_form_post() {
-                form_posts::redirect_back_with_error(self.clone());
+                form_posts::redirect_back_with_error(list, self.clone());
             } else if let Some(response) =
                 leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
             {

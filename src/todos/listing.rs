@@ -3,6 +3,7 @@
 //! filtered or paged view survives a reload and can be shared.
 
 use super::{error::TodoError, model::Todo};
+use crate::lists::model::ListId;
 use serde::{Deserialize, Serialize};
 
 /// Todos per page.
@@ -71,8 +72,8 @@ pub enum Cursor {
     NewerThan(i64),
 }
 
-/// A list page as its URL describes it: `/`, `/?filter=active`, `/?after=120`,
-/// `/?filter=completed&before=80`.
+/// A page of a list as its URL's query describes it: ``, `?filter=active`,
+/// `?after=120`, `?filter=completed&before=80` (after the list's path, `/lists/<id>`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ListQuery {
     pub filter: Filter,
@@ -133,17 +134,18 @@ impl ListQuery {
         .collect()
     }
 
-    /// This page's URL (path and query).
-    pub fn href(self) -> String {
+    /// This page of `list`: its URL's path and query.
+    pub fn href(self, list: ListId) -> String {
         let params: Vec<String> = self
             .url_params()
             .into_iter()
             .map(|(name, value)| format!("{name}={value}"))
             .collect();
+        let path = list.href();
         if params.is_empty() {
-            "/".to_owned()
+            path
         } else {
-            format!("/?{}", params.join("&"))
+            format!("{path}?{}", params.join("&"))
         }
     }
 
@@ -224,28 +226,34 @@ mod tests {
         })
     }
 
+    const LIST: &str = "/lists/00000000000000000000000042";
+
+    fn list() -> ListId {
+        LIST.trim_start_matches("/lists/").parse().unwrap()
+    }
+
     #[test]
     fn a_bare_url_is_the_first_page_of_all_todos() {
         assert_eq!(parse(&[]).unwrap(), ListQuery::default());
-        assert_eq!(ListQuery::default().href(), "/");
+        assert_eq!(ListQuery::default().href(list()), LIST);
     }
 
     #[test]
     fn urls_round_trip() {
-        for href in [
-            "/",
-            "/?filter=active",
-            "/?filter=completed&after=120",
-            "/?before=7",
+        for query in [
+            "",
+            "?filter=active",
+            "?filter=completed&after=120",
+            "?before=7",
         ] {
-            let query: Vec<(&str, &str)> = href
-                .trim_start_matches("/?")
-                .trim_start_matches('/')
+            let href = format!("{LIST}{query}");
+            let query: Vec<(&str, &str)> = query
+                .trim_start_matches('?')
                 .split('&')
                 .filter(|pair| !pair.is_empty())
                 .map(|pair| pair.split_once('=').unwrap())
                 .collect();
-            assert_eq!(parse(&query).unwrap().href(), href);
+            assert_eq!(parse(&query).unwrap().href(list()), href);
         }
     }
 

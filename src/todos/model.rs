@@ -1,6 +1,7 @@
 //! What a todo is and which todos are acceptable. Compiled into both the server and the
 //! browser bundle, so the form checks input with exactly the rules the server enforces.
 
+use crate::text_rules;
 use serde::{Deserialize, Serialize};
 
 /// Longest accepted title, in characters (Unicode scalar values), after trimming.
@@ -100,82 +101,11 @@ impl FieldErrors {
 }
 
 fn title_error(trimmed: &str) -> Option<String> {
-    let chars = trimmed.chars().count();
-    if let Some(problem) = forbidden_character(trimmed, "Title", false) {
-        Some(problem)
-    } else if !trimmed.chars().any(is_visible) {
-        // Also a title of zero-width spaces or other invisible characters: it would
-        // look empty in the list.
-        Some("Title can't be empty.".to_owned())
-    } else if chars > TITLE_MAX_CHARS {
-        Some(format!(
-            "Title must be at most {TITLE_MAX_CHARS} characters (it has {chars})."
-        ))
-    } else {
-        None
-    }
+    text_rules::line_error("Title", trimmed, TITLE_MAX_CHARS)
 }
 
 fn text_error(trimmed: &str) -> Option<String> {
-    let chars = trimmed.chars().count();
-    if let Some(problem) = forbidden_character(trimmed, "Text", true) {
-        Some(problem)
-    } else {
-        (chars > TEXT_MAX_CHARS)
-            .then(|| format!("Text must be at most {TEXT_MAX_CHARS} characters (it has {chars})."))
-    }
-}
-
-/// What no field may hold, whatever its length: NUL (PostgreSQL text cannot store it);
-/// other control characters (C0 and C1, DEL), except tab, and line breaks in the text;
-/// and the characters that override or isolate text direction, which can make a todo
-/// read differently from what it says ("Trojan source").
-fn forbidden_character(value: &str, field: &str, multi_line: bool) -> Option<String> {
-    let allowed_control = |c: char| c == '\t' || (multi_line && (c == '\n' || c == '\r'));
-    if value.contains('\0') {
-        Some(format!(
-            "{field} contains a NUL character, which can't be stored."
-        ))
-    } else if value.chars().any(|c| c.is_control() && !allowed_control(c)) {
-        Some(format!("{field} contains a control character."))
-    } else if value.chars().any(is_direction_control) {
-        Some(format!(
-            "{field} contains a character that changes the text's direction."
-        ))
-    } else {
-        None
-    }
-}
-
-/// Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069).
-fn is_direction_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-}
-
-/// Whether `c` puts ink on the screen: not white space, and not one of the characters
-/// that render as nothing (zero-width spaces and joiners, word joiner, byte order mark,
-/// soft hyphen, invisible operators, variation selectors, fillers, blank braille).
-fn is_visible(c: char) -> bool {
-    !c.is_whitespace()
-        && !c.is_control()
-        && !matches!(
-            c,
-            '\u{00AD}'
-                | '\u{034F}'
-                | '\u{115F}'
-                | '\u{1160}'
-                | '\u{17B4}'
-                | '\u{17B5}'
-                | '\u{180B}'..='\u{180F}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{206A}'..='\u{206F}'
-                | '\u{2800}'
-                | '\u{3164}'
-                | '\u{FE00}'..='\u{FE0F}'
-                | '\u{FEFF}'
-                | '\u{FFA0}'
-        )
+    text_rules::lines_error("Text", trimmed, TEXT_MAX_CHARS)
 }
 
 /// How creation times come from the database (server only: chrono stays out of the

@@ -1,11 +1,22 @@
 //! SQL for todos. Which pool a query runs on is the caller's choice (see `db`): reads
 //! take any pool, changes take the primary's.
+//!
+//! Every statement names the list (`list_id = $1`): a todo of another list is, to each
+//! of them, a todo that does not exist. Every index leads with the list, so one list's
+//! page costs the same whatever the other lists hold.
 
 use super::{
     listing::{Cursor, Filter, ListQuery, TodoCounts, TodoPage, PAGE_SIZE},
     model::{Todo, TodoInput},
 };
+use crate::lists::model::ListId;
 use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+/// How a list's id is stored: PostgreSQL's 16-byte `uuid`.
+pub fn list_key(list: ListId) -> Uuid {
+    Uuid::from_u128(list.as_u128())
+}
 
 /// The columns of a `Todo`, in every query that returns one.
 const TODO_COLUMNS: &str = "id, title, text, created_at, completed, version";
@@ -20,13 +31,30 @@ pub enum Change<T> {
     NotFound,
 }
 
-pub async fn insert(primary: &PgPool, todo: &TodoInput) -> sqlx::Result<Todo> {
+/// Stores a todo in `list`, creating the list with its first todo, unless the list
+/// already holds `max` todos (`None`). The bound is checked against the list's counters
+/// in the same statement; concurrent creates into an almost full list may each see
+/// room, so it can be passed by at most their number.
+pub async fn insert(
+    primary: &PgPool,
+    list: ListId,
+    todo: &TodoInput,
+    max: i64,
+) -> sqlx::Result<Option<Todo>> {
+    // The list's row is inserted by the CTE of the same statement; the foreign key is
+    // checked at the statement's end, when it exists.
     sqlx::query_as(&format!(
-        "INSERT INTO todos (title, text) VALUES ($1, $2) RETURNING {TODO_COLUMNS}"
+        "WITH list AS (INSERT INTO lists (id) VALUES ($1) ON CONFLICT (id) DO NOTHING) \
+         INSERT INTO todos (list_id, title, text) \
+         SELECT $1, $2, $3 \
+         WHERE (SELECT coalesce(sum(total), 0) FROM list_counts WHERE list_id = $1) < $4 \
+         RETURNING {TODO_COLUMNS}"
     ))
+    .bind(list_key(list))
     .bind(todo.title())
     .bind(todo.text())
-    .fetch_one(primary)
+    .bind(max)
+    .fetch_optional(primary)
     .await
 }
 
@@ -34,11 +62,11 @@ pub async fn insert(primary: &PgPool, todo: &TodoInput) -> sqlx::Result<Todo> {
 /// snapshot, so the count always agrees with the page. At most `PAGE_SIZE + 1` index
 /// entries are read (the extra one says whether another page follows), plus one probe
 /// for a page on the other side, plus the 16 counter rows.
-pub async fn page(pool: &PgPool, query: ListQuery) -> sqlx::Result<TodoPage> {
+pub async fn page(pool: &PgPool, list: ListId, query: ListQuery) -> sqlx::Result<TodoPage> {
     let in_view = match query.filter {
-        Filter::All => "true",
-        Filter::Active => "NOT completed",
-        Filter::Completed => "completed",
+        Filter::All => "list_id = $1",
+        Filter::Active => "list_id = $1 AND NOT completed",
+        Filter::Completed => "list_id = $1 AND completed",
     };
     // `window` picks the todos of this page, `beyond` asks whether any todo of the view
     // lies on the other side of the cursor. That probe is an ordered LIMIT 1, not an
@@ -47,15 +75,15 @@ pub async fn page(pool: &PgPool, query: ListQuery) -> sqlx::Result<TodoPage> {
     let (window, order, beyond, cursor_id) = match query.cursor {
         Cursor::First => ("true", "DESC", "false".to_owned(), None),
         Cursor::OlderThan(id) => (
-            "id < $1",
+            "id < $2",
             "DESC",
-            format!("(SELECT id FROM todos WHERE {in_view} AND id >= $1 ORDER BY id LIMIT 1) IS NOT NULL"),
+            format!("(SELECT id FROM todos WHERE {in_view} AND id >= $2 ORDER BY id LIMIT 1) IS NOT NULL"),
             Some(id),
         ),
         Cursor::NewerThan(id) => (
-            "id > $1",
+            "id > $2",
             "ASC",
-            format!("(SELECT id FROM todos WHERE {in_view} AND id <= $1 ORDER BY id DESC LIMIT 1) IS NOT NULL"),
+            format!("(SELECT id FROM todos WHERE {in_view} AND id <= $2 ORDER BY id DESC LIMIT 1) IS NOT NULL"),
             Some(id),
         ),
     };
@@ -64,14 +92,14 @@ pub async fn page(pool: &PgPool, query: ListQuery) -> sqlx::Result<TodoPage> {
          FROM (SELECT coalesce(sum(total - completed), 0)::int8 AS active, \
                       coalesce(sum(completed), 0)::int8 AS completed_count, \
                       {beyond} AS beyond \
-               FROM todo_counts) AS counts \
+               FROM list_counts WHERE list_id = $1) AS counts \
          LEFT JOIN LATERAL ( \
              SELECT {TODO_COLUMNS} FROM todos WHERE {in_view} AND {window} \
              ORDER BY id {order} LIMIT {limit} \
          ) AS page ON true",
         limit = PAGE_SIZE + 1,
     );
-    let mut statement = sqlx::query(&sql);
+    let mut statement = sqlx::query(&sql).bind(list_key(list));
     if let Some(id) = cursor_id {
         statement = statement.bind(id);
     }
@@ -129,13 +157,15 @@ pub async fn page(pool: &PgPool, query: ListQuery) -> sqlx::Result<TodoPage> {
 /// not even its version: a repeated click must not invalidate an edit open elsewhere.
 pub async fn set_completed(
     primary: &PgPool,
+    list: ListId,
     id: i64,
     completed: bool,
 ) -> sqlx::Result<Change<Todo>> {
     let changed: Option<Todo> = sqlx::query_as(&format!(
-        "UPDATE todos SET completed = $2, version = version + 1 \
-         WHERE id = $1 AND completed <> $2 RETURNING {TODO_COLUMNS}"
+        "UPDATE todos SET completed = $3, version = version + 1 \
+         WHERE list_id = $1 AND id = $2 AND completed <> $3 RETURNING {TODO_COLUMNS}"
     ))
+    .bind(list_key(list))
     .bind(id)
     .bind(completed)
     .fetch_optional(primary)
@@ -143,25 +173,29 @@ pub async fn set_completed(
     if let Some(todo) = changed {
         return Ok(Change::Made(todo));
     }
-    let unchanged: Option<Todo> =
-        sqlx::query_as(&format!("SELECT {TODO_COLUMNS} FROM todos WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(primary)
-            .await?;
+    let unchanged: Option<Todo> = sqlx::query_as(&format!(
+        "SELECT {TODO_COLUMNS} FROM todos WHERE list_id = $1 AND id = $2"
+    ))
+    .bind(list_key(list))
+    .bind(id)
+    .fetch_optional(primary)
+    .await?;
     Ok(unchanged.map_or(Change::NotFound, Change::Made))
 }
 
 /// Replaces a todo's title and text, if it is still at `version`.
 pub async fn update(
     primary: &PgPool,
+    list: ListId,
     id: i64,
     version: i32,
     input: &TodoInput,
 ) -> sqlx::Result<Change<Todo>> {
     let updated: Option<Todo> = sqlx::query_as(&format!(
-        "UPDATE todos SET title = $3, text = $4, version = version + 1 \
-         WHERE id = $1 AND version = $2 RETURNING {TODO_COLUMNS}"
+        "UPDATE todos SET title = $4, text = $5, version = version + 1 \
+         WHERE list_id = $1 AND id = $2 AND version = $3 RETURNING {TODO_COLUMNS}"
     ))
+    .bind(list_key(list))
     .bind(id)
     .bind(version)
     .bind(input.title())
@@ -170,13 +204,19 @@ pub async fn update(
     .await?;
     match updated {
         Some(todo) => Ok(Change::Made(todo)),
-        None => why_unchanged(primary, id).await,
+        None => why_unchanged(primary, list, id).await,
     }
 }
 
 /// Deletes a todo, if it is still at `version`: what is deleted is what the user saw.
-pub async fn delete(primary: &PgPool, id: i64, version: i32) -> sqlx::Result<Change<()>> {
-    let deleted = sqlx::query("DELETE FROM todos WHERE id = $1 AND version = $2")
+pub async fn delete(
+    primary: &PgPool,
+    list: ListId,
+    id: i64,
+    version: i32,
+) -> sqlx::Result<Change<()>> {
+    let deleted = sqlx::query("DELETE FROM todos WHERE list_id = $1 AND id = $2 AND version = $3")
+        .bind(list_key(list))
         .bind(id)
         .bind(version)
         .execute(primary)
@@ -185,16 +225,18 @@ pub async fn delete(primary: &PgPool, id: i64, version: i32) -> sqlx::Result<Cha
     if deleted == 1 {
         Ok(Change::Made(()))
     } else {
-        why_unchanged(primary, id).await
+        why_unchanged(primary, list, id).await
     }
 }
 
 /// A change guarded by a version touched no row: the todo is gone, or has moved on.
-async fn why_unchanged<T>(primary: &PgPool, id: i64) -> sqlx::Result<Change<T>> {
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM todos WHERE id = $1)")
-        .bind(id)
-        .fetch_one(primary)
-        .await?;
+async fn why_unchanged<T>(primary: &PgPool, list: ListId, id: i64) -> sqlx::Result<Change<T>> {
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM todos WHERE list_id = $1 AND id = $2)")
+            .bind(list_key(list))
+            .bind(id)
+            .fetch_one(primary)
+            .await?;
     Ok(if exists {
         Change::Conflict
     } else {
@@ -202,22 +244,30 @@ async fn why_unchanged<T>(primary: &PgPool, id: i64) -> sqlx::Result<Change<T>> 
     })
 }
 
-/// Marks every todo done (or not done); returns how many changed.
-pub async fn set_all_completed(primary: &PgPool, completed: bool) -> sqlx::Result<u64> {
+/// Marks every todo of the list done (or not done); returns how many changed.
+pub async fn set_all_completed(
+    primary: &PgPool,
+    list: ListId,
+    completed: bool,
+) -> sqlx::Result<u64> {
     Ok(sqlx::query(
-        "UPDATE todos SET completed = $1, version = version + 1 \
-         WHERE completed <> $1",
+        "UPDATE todos SET completed = $2, version = version + 1 \
+         WHERE list_id = $1 AND completed <> $2",
     )
+    .bind(list_key(list))
     .bind(completed)
     .execute(primary)
     .await?
     .rows_affected())
 }
 
-/// Deletes every completed todo; returns how many.
-pub async fn delete_completed(primary: &PgPool) -> sqlx::Result<u64> {
-    Ok(sqlx::query("DELETE FROM todos WHERE completed")
-        .execute(primary)
-        .await?
-        .rows_affected())
+/// Deletes every completed todo of the list; returns how many.
+pub async fn delete_completed(primary: &PgPool, list: ListId) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM todos WHERE list_id = $1 AND completed")
+            .bind(list_key(list))
+            .execute(primary)
+            .await?
+            .rows_affected(),
+    )
 }

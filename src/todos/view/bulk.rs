@@ -4,6 +4,7 @@ use super::{
     change::Changes,
     context::PageContext,
     dom::focus_list_heading,
+    list_field::ListField,
     state::{BulkChange, ListState},
 };
 use crate::todos::{
@@ -15,7 +16,8 @@ use leptos::{ev::SubmitEvent, prelude::*, server_fn::ServerFn};
 #[component]
 pub(super) fn BulkControls() -> impl IntoView {
     let state = expect_context::<ListState>();
-    let changes = Changes::new(expect_context::<PageContext>());
+    let context = expect_context::<PageContext>();
+    let changes = Changes::new(context);
     let counts = state.counts;
     // The button marks all as done while any todo is active.
     let marks_done = move || counts.with(|counts| counts.active > 0);
@@ -40,7 +42,7 @@ pub(super) fn BulkControls() -> impl IntoView {
         });
         let state_word = if completed { "done" } else { "not done" };
         change.send(
-            set_all_completed(completed),
+            set_all_completed(context.list, completed),
             move |_| format!("Marked all todos as {state_word}."),
             move |refused| {
                 state.bulk.try_set(None);
@@ -63,7 +65,7 @@ pub(super) fn BulkControls() -> impl IntoView {
             ..change.before
         });
         change.send(
-            clear_completed(),
+            clear_completed(context.list),
             |deleted| {
                 let noun = if deleted == 1 { "todo" } else { "todos" };
                 format!("Cleared {deleted} completed {noun}.")
@@ -79,6 +81,7 @@ pub(super) fn BulkControls() -> impl IntoView {
         <div class="mb-4 flex flex-wrap gap-2" aria-busy=move || changes.pending.get().to_string()>
             <Show when=move || counts.with(|counts| counts.total() > 0)>
                 <form method="post" action=SetAllCompleted::PATH on:submit=on_mark_all>
+                    <ListField />
                     <input type="hidden" name="completed" value=move || marks_done().to_string() />
                     <button
                         type="submit"
@@ -91,6 +94,7 @@ pub(super) fn BulkControls() -> impl IntoView {
             </Show>
             <Show when=move || counts.with(|counts| counts.completed > 0)>
                 <form method="post" action=ClearCompleted::PATH on:submit=on_clear>
+                    <ListField />
                     <button
                         type="submit"
                         id="clear-completed"

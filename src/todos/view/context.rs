@@ -2,7 +2,10 @@
 //! page's live region, and reading the list again after a change.
 
 use super::dom::focused_element_id;
-use crate::todos::{api::UpdateTodo, error::TodoError, listing::ListQuery};
+use crate::{
+    lists::model::ListId,
+    todos::{api::UpdateTodo, error::TodoError, listing::ListQuery},
+};
 use leptos::prelude::*;
 use leptos_router::{
     hooks::{use_navigate, use_query_map},
@@ -12,7 +15,9 @@ use leptos_router::{
 /// Provided by the page to every component on it.
 #[derive(Clone, Copy)]
 pub(super) struct PageContext {
-    /// The list page the URL asks for.
+    /// The list this page shows; every change names it.
+    pub list: ListId,
+    /// The page of the list the URL asks for.
     pub query: Memo<Result<ListQuery, TodoError>>,
     /// `?edit=<id>`: the todo whose edit form is open without JavaScript.
     pub edit_param: Memo<Option<i64>>,
@@ -31,7 +36,7 @@ pub(super) struct PageContext {
 impl PageContext {
     /// The context of the page at the current URL, for the page's own component to
     /// provide.
-    pub fn new() -> Self {
+    pub fn new(list: ListId) -> Self {
         let url_query = use_query_map();
         let query = Memo::new(move |_| {
             url_query.with(|params| ListQuery::from_url_query(|name| params.get(name)))
@@ -41,9 +46,9 @@ impl PageContext {
         });
         let navigate = use_navigate();
         let leave_edit_url = Callback::new(move |()| {
-            let list = query.get_untracked().unwrap_or_default().href();
+            let page = query.get_untracked().unwrap_or_default().href(list);
             navigate(
-                &list,
+                &page,
                 NavigateOptions {
                     replace: true,
                     scroll: false,
@@ -52,6 +57,7 @@ impl PageContext {
             );
         });
         Self {
+            list,
             query,
             edit_param,
             reload: RwSignal::new(0),
@@ -64,6 +70,11 @@ impl PageContext {
 
     pub fn current_query(self) -> ListQuery {
         self.query.get_untracked().unwrap_or_default()
+    }
+
+    /// The URL of the page shown.
+    pub fn current_href(self) -> String {
+        self.current_query().href(self.list)
     }
 
     pub fn announce(self, message: String) {

@@ -3,6 +3,7 @@
 use super::{
     context::PageContext,
     dom::focus_element,
+    list_field::ListField,
     state::ItemState,
     todo_fields::{first_invalid_field_id, TodoFields},
 };
@@ -71,6 +72,7 @@ pub(super) fn EditForm(item: ItemState) -> impl IntoView {
         item.text.set(input.text().to_owned());
         item.changes.send(
             update_todo(
+                context.list,
                 id,
                 item.version.get_untracked(),
                 title.clone(),
@@ -142,6 +144,7 @@ pub(super) fn EditForm(item: ItemState) -> impl IntoView {
             on:focusout=on_focusout
             class="space-y-3"
         >
+            <ListField />
             <input type="hidden" name="id" value=id />
             <input type="hidden" name="version" value=move || item.version.get() />
             <TodoFields
@@ -161,7 +164,7 @@ pub(super) fn EditForm(item: ItemState) -> impl IntoView {
                     "Save"
                 </button>
                 <a
-                    href=context.current_query().href()
+                    href=context.current_href()
                     on:click=on_cancel
                     class="button button-secondary"
                 >

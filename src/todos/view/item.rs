@@ -84,7 +84,7 @@ pub(super) fn TodoItem(todo: Todo) -> impl IntoView {
                                 " "
                                 <a
                                     class="font-semibold underline"
-                                    href=context.current_query().href()
+                                    href=context.current_href()
                                 >
                                     "Reload"
                                 </a>

@@ -4,6 +4,7 @@ use super::{
     context::PageContext,
     dom::{focus_element, focus_list_heading},
     item_button::ItemButton,
+    list_field::ListField,
     state::{ItemState, ListState},
     todo_fields::title_field_id,
 };
@@ -41,7 +42,7 @@ pub(super) fn ItemView(
         let title = item.title.get_untracked();
         let state_word = if now { "done" } else { "not done" };
         change.send(
-            set_todo_completed(id, now),
+            set_todo_completed(context.list, id, now),
             move |todo: Todo| {
                 item.version.try_set(todo.version);
                 format!("Marked “{}” as {state_word}.", todo.title)
@@ -81,7 +82,7 @@ pub(super) fn ItemView(
         let title = item.title.get_untracked();
         let deleted = format!("Deleted “{title}”.");
         change.send(
-            delete_todo(id, item.version.get_untracked()),
+            delete_todo(context.list, id, item.version.get_untracked()),
             move |()| deleted,
             move |refused| {
                 if refused == TodoError::NotFound {
@@ -112,6 +113,7 @@ pub(super) fn ItemView(
     view! {
         <div class="flex items-start gap-3">
             <form method="post" action=SetTodoCompleted::PATH on:submit=on_toggle class="shrink-0">
+                <ListField />
                 <input type="hidden" name="id" value=id />
                 <input type="hidden" name="completed" value=move || (!completed()).to_string() />
                 // A submit button in the role of a checkbox: it works as a form without
@@ -144,7 +146,7 @@ pub(super) fn ItemView(
                 </time>
             </div>
             <div class="flex shrink-0 gap-2">
-                <form method="get" action="/" on:submit=on_edit>
+                <form method="get" action=context.list.href() on:submit=on_edit>
                     {this_page
                         .into_iter()
                         .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
@@ -153,6 +155,7 @@ pub(super) fn ItemView(
                     <ItemButton item part="edit" label="Edit" class="button button-secondary" />
                 </form>
                 <form method="post" action=DeleteTodo::PATH on:submit=on_delete>
+                    <ListField />
                     <input type="hidden" name="id" value=id />
                     <input type="hidden" name="version" value=move || item.version.get() />
                     <ItemButton item part="delete" label="Delete" class="button button-danger" />

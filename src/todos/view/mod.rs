@@ -30,6 +30,7 @@ mod item_button;
 mod item_view;
 mod list;
 mod list_error;
+mod list_field;
 mod new_todo;
 mod page;
 mod pager;

@@ -3,6 +3,7 @@
 use super::{
     context::PageContext,
     dom::focus_element,
+    list_field::ListField,
     todo_fields::{first_invalid_field_id, TodoFields},
 };
 use crate::todos::{
@@ -71,6 +72,7 @@ pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
             Ok(_) => {
                 browser_errors.set(None);
                 create.dispatch(CreateTodo {
+                    list: context.list,
                     title: title_value,
                     text: text_value,
                 });
@@ -96,6 +98,7 @@ pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
             on:submit=on_submit
             class="space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm"
         >
+            <ListField />
             <TodoFields
                 id_prefix=FIELDS_ID_PREFIX.to_owned()
                 title

@@ -4,13 +4,17 @@ use super::{
     context::PageContext, dom::LIST_HEADING_ID, list::TodoList, list_error::ListError,
     new_todo::NewTodoForm, posted_errors::PostedChangeErrors,
 };
-use crate::todos::api::{list_todos, CreateTodo};
+use crate::{
+    lists::model::ListId,
+    todos::api::{list_todos, CreateTodo},
+};
 use leptos::prelude::*;
 
+/// The todos of `list`: the create form above the list.
 #[component]
-pub fn TodosPage() -> impl IntoView {
+pub fn TodosPage(list: ListId) -> impl IntoView {
     let create = ServerAction::<CreateTodo>::new();
-    let context = PageContext::new();
+    let context = PageContext::new(list);
     provide_context(context);
     let query = context.query;
 
@@ -19,10 +23,10 @@ pub fn TodosPage() -> impl IntoView {
     // in it (read-your-writes).
     let page = Resource::new(
         move || (query.get(), create.version().get(), context.reload.get()),
-        |(query, _, _)| async move {
+        move |(query, _, _)| async move {
             let query = query?;
             let (after, before) = query.after_and_before();
-            list_todos(query.filter, after, before).await
+            list_todos(list, query.filter, after, before).await
         },
     );
 

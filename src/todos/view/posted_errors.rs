@@ -42,7 +42,7 @@ pub(super) fn PostedChangeErrors() -> impl IntoView {
                 <p role="alert" class="mb-4 rounded-lg border border-red-200 bg-red-50 p-3 text-red-800">
                     {message}
                     " "
-                    <a class="font-semibold underline" href=context.current_query().href()>
+                    <a class="font-semibold underline" href=context.current_href()>
                         "Reload"
                     </a>
                 </p>
