@@ -156,16 +156,64 @@ fn logs_are_json_lines_with_request_ids_never_the_password_and_sigterm_exits_0()
     let reader =
         std::thread::spawn(move || stderr.lines().map(Result::unwrap).collect::<Vec<String>>());
 
+    // A list's id is a capability: it must appear in no log line, in any of its forms.
+    let list = tasks::lists::model::ListId::random().unwrap();
+    let list_forms = [
+        list.to_string(),
+        uuid::Uuid::from_u128(list.as_u128()).to_string(),
+        uuid::Uuid::from_u128(list.as_u128()).simple().to_string(),
+    ];
     runtime.block_on(async {
-        let client = reqwest::Client::new();
-        let created = client
-            .post(format!("{address}/api/create_todo"))
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let post = |function: &str, fields: &[(&str, &str)]| {
+            let mut form = vec![("list", list.to_string())];
+            form.extend(
+                fields
+                    .iter()
+                    .map(|(name, value)| (*name, value.to_string())),
+            );
+            client
+                .post(format!("{address}/api/{function}"))
+                .header("origin", &address)
+                .form(&form)
+        };
+        let created = post("create_todo", &[("title", "logged"), ("text", "")])
             .header("x-request-id", "log-test-request")
-            .form(&[("title", "logged"), ("text", "")])
             .send()
             .await
             .unwrap();
         assert_eq!(created.status(), 200);
+        let page = format!("{address}{}", list.href());
+        assert_eq!(client.get(&page).send().await.unwrap().status(), 200);
+        for (function, fields) in [
+            ("rename_list", &[("name", "Logged list")][..]),
+            ("rename_list", &[("name", " ")]),
+            ("open_list", &[]),
+            (
+                "set_todo_completed",
+                &[("id", "999999"), ("completed", "true")],
+            ),
+            ("delete_todo", &[("id", "x"), ("version", "1")]),
+        ] {
+            let answer = post(function, fields)
+                .header("accept", "text/html")
+                .header("referer", format!("{page}?filter=active"))
+                .send()
+                .await
+                .unwrap();
+            assert!(answer.status().is_redirection(), "{function}");
+        }
+        let forged = client
+            .post(format!("{address}/api/clear_completed"))
+            .header("origin", "https://evil.example")
+            .form(&[("list", list.to_string())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 403);
         client.get(format!("{address}/")).send().await.unwrap();
     });
 
@@ -192,4 +240,102 @@ fn logs_are_json_lines_with_request_ids_never_the_password_and_sigterm_exits_0()
     let request: serde_json::Value = serde_json::from_str(request_line).unwrap();
     assert_eq!(request["span"]["route"], "/api/create_todo", "{request}");
     assert_eq!(request["span"]["status"], 200, "{request}");
+    // Pages are logged by their route's template.
+    assert!(
+        all.contains(r#""route":"/lists/{id}""#),
+        "no list page logged by its template: {all}"
+    );
+    for form in &list_forms {
+        assert!(
+            !all.contains(form.as_str()),
+            "a list id was logged ({form}): {all}"
+        );
+    }
+    println!(
+        "[logs] {} JSON lines at debug level; the list id appears in none of its {} forms",
+        lines.len(),
+        list_forms.len()
+    );
+}
+
+/// Issue 13's data migration, on a database that holds todos from before lists: every
+/// todo moves into one list, its counts are exact, the previous release's inserts
+/// (which name no list) still work during a rolling deploy, and `tasks lists` prints
+/// that list's link for the operator.
+#[test]
+fn todos_from_before_lists_move_into_one_list_that_tasks_lists_prints() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let admin_url = std::env::var("TEST_ADMIN_DATABASE_URL")
+        .expect("TEST_ADMIN_DATABASE_URL is not set: run through scripts/test.sh");
+    let app_url = std::env::var("DATABASE_URL").expect("DATABASE_URL is not set");
+    let database = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let url = format!("{}/{database}", app_url.rsplit_once('/').unwrap().0);
+    let list = runtime.block_on(async {
+        use sqlx::{Connection, Executor};
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        admin
+            .execute(format!(r#"CREATE DATABASE "{database}" OWNER tasks"#).as_str())
+            .await
+            .unwrap();
+        let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+        // The schema of the previous release, with its todos.
+        for migration in [
+            include_str!("../migrations/20261128000000_create_todos.sql"),
+            include_str!("../migrations/20261128100000_complete_edit_and_page_todos.sql"),
+        ] {
+            sqlx::raw_sql(migration).execute(&mut db).await.unwrap();
+        }
+        db.execute(
+            "INSERT INTO todos (title, completed) \
+             SELECT 'before ' || g, g % 4 = 0 FROM generate_series(1, 40) g",
+        )
+        .await
+        .unwrap();
+        sqlx::raw_sql(include_str!("../migrations/20261202000000_lists.sql"))
+            .execute(&mut db)
+            .await
+            .unwrap();
+        // The previous release's insert, during the rollout.
+        db.execute("INSERT INTO todos (title, text) VALUES ('old release', '')")
+            .await
+            .unwrap();
+        let lists: Vec<(uuid::Uuid, i64, i64, i64)> = sqlx::query_as(
+            "SELECT lists.id, \
+                    (SELECT count(*) FROM todos WHERE list_id = lists.id), \
+                    (SELECT sum(total)::int8 FROM list_counts WHERE list_id = lists.id), \
+                    (SELECT sum(completed)::int8 FROM list_counts WHERE list_id = lists.id) \
+             FROM lists",
+        )
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+        assert_eq!(lists.len(), 1, "{lists:?}");
+        let (id, stored, total, completed) = lists[0];
+        assert_eq!((stored, total, completed), (41, 41, 10));
+        tasks::lists::model::ListId::from_u128(id.as_u128())
+    });
+
+    let output = tasks()
+        .env("DATABASE_URL", &url)
+        .env("PUBLIC_URL", "https://tasks.example")
+        .arg("lists")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let row = stdout
+        .lines()
+        .find(|line| line.ends_with(&format!("https://tasks.example{}", list.href())))
+        .unwrap_or_else(|| panic!("the list is not printed: {stdout}"));
+    assert!(
+        row.starts_with("41\t") && row.contains("\tMy tasks\t"),
+        "{row}"
+    );
+    println!(
+        "[migration] 40 todos from before lists and 1 from the old release in one list: {row}"
+    );
 }

@@ -411,6 +411,8 @@ impl ServerProcess {
             .env("LEPTOS_OUTPUT_NAME", "tasks")
             .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "info")
+            // Tests write fast from one address; the limit has a test of its own.
+            .env("WRITE_RATE_LIMIT_PER_MINUTE", "0")
             .envs(env.iter().copied())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true)
@@ -488,39 +490,38 @@ async fn sigterm_under_traffic_finishes_in_flight_requests_and_exits_0() {
     )
     .await;
     let address = server.address.clone();
+    let list = tasks::lists::model::ListId::random().unwrap().to_string();
 
     // Requests certain to be in flight at SIGTERM: creates whose bodies are half sent.
-    let body = "title=in+flight+{n}&text=";
+    let body = format!("list={list}&title=in+flight+{{n}}&text=");
     let mut in_flight = Vec::new();
     for n in 0..5 {
         let body = body.replace("{n}", &n.to_string());
         let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
         let head = format!(
             "POST /api/create_todo HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
+             Sec-Fetch-Site: same-origin\r\n\
              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
             body.len()
         );
         stream.write_all(head.as_bytes()).await.unwrap();
-        stream.write_all(&body.as_bytes()[..5]).await.unwrap();
+        stream.write_all(&body.as_bytes()[..40]).await.unwrap();
         in_flight.push((stream, body));
     }
     // And steady reads meanwhile.
     let stop = Arc::new(AtomicBool::new(false));
     let reads_ok = Arc::new(AtomicU64::new(0));
     let reader = tokio::spawn({
-        let (stop, reads_ok, url) = (
+        let (stop, reads_ok, url, list) = (
             stop.clone(),
             reads_ok.clone(),
             format!("http://{address}/api/list_todos"),
+            list.clone(),
         );
         async move {
-            let client = reqwest::Client::new();
+            let client = browser_client();
             while !stop.load(Ordering::Relaxed) {
-                let sent = client
-                    .post(&url)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .send()
-                    .await;
+                let sent = client.post(&url).form(&[("list", &list)]).send().await;
                 if sent.is_ok_and(|response| response.status() == 200) {
                     reads_ok.fetch_add(1, Ordering::Relaxed);
                 }
@@ -535,7 +536,7 @@ async fn sigterm_under_traffic_finishes_in_flight_requests_and_exits_0() {
 
     let mut last_answered = Duration::ZERO;
     for (mut stream, body) in in_flight {
-        stream.write_all(&body.as_bytes()[5..]).await.unwrap();
+        stream.write_all(&body.as_bytes()[40..]).await.unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).await.unwrap();
         assert!(
@@ -609,14 +610,20 @@ impl StressRequest {
 async fn stress_request(
     client: &reqwest::Client,
     address: &str,
+    list: &str,
     request: StressRequest,
     n: usize,
 ) -> Option<u16> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let url = |path: &str| format!("http://{address}{path}");
-    let form = [("title", format!("stress {n}")), ("text", String::new())];
+    let page = url(&format!("/lists/{list}"));
+    let form = [
+        ("list", list.to_owned()),
+        ("title", format!("stress {n}")),
+        ("text", String::new()),
+    ];
     let answered = match request {
-        StressRequest::Page => client.get(url("/")).send().await,
+        StressRequest::Page => client.get(&page).send().await,
         StressRequest::CreateHydrated => {
             client
                 .post(url("/api/create_todo"))
@@ -628,7 +635,7 @@ async fn stress_request(
             client
                 .post(url("/api/create_todo"))
                 .header("accept", "text/html")
-                .header("referer", url("/"))
+                .header("referer", &page)
                 .form(&form)
                 .send()
                 .await
@@ -636,7 +643,7 @@ async fn stress_request(
         StressRequest::ListHydrated => {
             client
                 .post(url("/api/list_todos"))
-                .header("content-type", "application/x-www-form-urlencoded")
+                .form(&[("list", list)])
                 .send()
                 .await
         }
@@ -647,13 +654,19 @@ async fn stress_request(
             let head = match aborted {
                 StressRequest::CreateAbortedMidBody => format!(
                     "POST /api/create_todo HTTP/1.1\r\nHost: {address}\r\n\
-                     Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 40\r\n\r\ntitle=half"
+                     Sec-Fetch-Site: same-origin\r\n\
+                     Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 80\r\n\r\n\
+                     list={list}&title=half"
                 ),
                 StressRequest::ListAbortedBeforeResponse => format!(
                     "POST /api/list_todos HTTP/1.1\r\nHost: {address}\r\n\
-                     Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 0\r\n\r\n"
+                     Sec-Fetch-Site: same-origin\r\n\
+                     Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 31\r\n\r\n\
+                     list={list}"
                 ),
-                _ => format!("GET / HTTP/1.1\r\nHost: {address}\r\nAccept: text/html\r\n\r\n"),
+                _ => format!(
+                    "GET /lists/{list} HTTP/1.1\r\nHost: {address}\r\nAccept: text/html\r\n\r\n"
+                ),
             };
             let _ = stream.write_all(head.as_bytes()).await;
             if matches!(aborted, StressRequest::PageAbortedMidResponse) {
@@ -711,13 +724,26 @@ async fn aborted_and_concurrent_requests_for_a_minute_then_sigterm_exits_in_time
     let statuses = Arc::new(Mutex::new(HashMap::<u16, u64>::new()));
     let abandoned = Arc::new(AtomicU64::new(0));
 
+    let list = tasks::lists::model::ListId::random().unwrap().to_string();
     let mut clients = Vec::new();
     for client_number in 0..12 {
-        let (address, statuses, abandoned) =
-            (server.address.clone(), statuses.clone(), abandoned.clone());
+        let (address, statuses, abandoned, list) = (
+            server.address.clone(),
+            statuses.clone(),
+            abandoned.clone(),
+            list.clone(),
+        );
         clients.push(tokio::spawn(async move {
             let client = reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))
+                .default_headers(
+                    [(
+                        reqwest::header::HeaderName::from_static("sec-fetch-site"),
+                        reqwest::header::HeaderValue::from_static("same-origin"),
+                    )]
+                    .into_iter()
+                    .collect(),
+                )
                 .build()
                 .unwrap();
             // Bounded in count as well as in time.
@@ -726,7 +752,7 @@ async fn aborted_and_concurrent_requests_for_a_minute_then_sigterm_exits_in_time
                     break;
                 }
                 let request = StressRequest::ALL[(n + client_number) % StressRequest::ALL.len()];
-                match stress_request(&client, &address, request, n).await {
+                match stress_request(&client, &address, &list, request, n).await {
                     Some(status) => *statuses.lock().unwrap().entry(status).or_default() += 1,
                     None => {
                         abandoned.fetch_add(1, Ordering::Relaxed);
@@ -889,7 +915,7 @@ fn a_stuck_handler_cannot_hold_the_process_past_the_grace_period() {
 fn serve_a_stuck_handler(grace: Duration) {
     use axum::{routing::get, Router};
     use tasks::server::{
-        config::{ConnectionLimits, HttpSettings, LogFormat},
+        config::{ConnectionLimits, HttpSettings, LogFormat, WriteLimit},
         in_flight::InFlight,
         middleware, shutdown, telemetry,
     };
@@ -906,6 +932,11 @@ fn serve_a_stuck_handler(grace: Duration) {
             http2_keep_alive_interval: Duration::from_secs(20),
             http2_keep_alive_timeout: Duration::from_secs(10),
         },
+        write_limit: WriteLimit {
+            per_minute: 0,
+            burst: 1,
+        },
+        trusted_proxy_hops: 0,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -954,7 +985,7 @@ async fn a_request_never_runs_under_another_requests_reactive_owner() {
         .await
         .unwrap();
     let page = tokio::spawn({
-        let (client, url) = (browser_client(), app.url("/"));
+        let (client, url) = (browser_client(), app.list_url(""));
         async move { client.get(url).send().await.unwrap().text().await.unwrap() }
     });
     tokio::time::sleep(Duration::from_millis(300)).await; // the page waits on the lock
@@ -962,7 +993,13 @@ async fn a_request_never_runs_under_another_requests_reactive_owner() {
     let call = app
         .client
         .post(app.url("/api/update_todo"))
-        .form(&[("id", "x"), ("version", "1"), ("title", "t"), ("text", "")])
+        .form(&[
+            ("list", app.list.to_string().as_str()),
+            ("id", "x"),
+            ("version", "1"),
+            ("title", "t"),
+            ("text", ""),
+        ])
         .send()
         .await
         .unwrap();

@@ -132,16 +132,15 @@ async fn request_ids_are_echoed_or_made() {
 #[tokio::test]
 async fn pages_carry_security_headers_and_a_nonce_policy() {
     let app = spawn_app().await;
-    let page = app.client.get(app.url("/")).send().await.unwrap();
+    let page = app.client.get(app.list_url("")).send().await.unwrap();
     let headers = page.headers().clone();
     let html = page.text().await.unwrap();
 
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["x-frame-options"], "DENY");
-    assert_eq!(
-        headers["referrer-policy"],
-        "strict-origin-when-cross-origin"
-    );
+    // The list's URL is its capability: it never leaves in a Referer.
+    assert_eq!(headers["referrer-policy"], "same-origin");
+    assert_eq!(headers["x-robots-tag"], "noindex, nofollow");
     assert!(headers["permissions-policy"]
         .to_str()
         .unwrap()
@@ -164,7 +163,7 @@ async fn pages_carry_security_headers_and_a_nonce_policy() {
     );
 
     // Every page gets a new nonce.
-    let again = app.client.get(app.url("/")).send().await.unwrap();
+    let again = app.client.get(app.list_url("")).send().await.unwrap();
     assert!(!again.headers()["content-security-policy"]
         .to_str()
         .unwrap()
@@ -173,7 +172,7 @@ async fn pages_carry_security_headers_and_a_nonce_policy() {
     let behind_tls = spawn_app_with(&[("HSTS", "true")]).await;
     let page = behind_tls
         .client
-        .get(behind_tls.url("/"))
+        .get(behind_tls.list_url(""))
         .send()
         .await
         .unwrap();
@@ -215,7 +214,7 @@ async fn pages_are_gzip_compressed_when_the_client_accepts_it() {
     let page_encoding = |accept: Option<&'static str>| {
         let app = &app;
         async move {
-            let mut request = app.client.get(app.url("/"));
+            let mut request = app.client.get(app.list_url(""));
             if let Some(accept) = accept {
                 request = request.header("accept-encoding", accept);
             }
@@ -245,7 +244,7 @@ async fn an_oversized_body_without_a_length_gets_413_too() {
     let addr = app.address.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let head = format!(
-        "POST /api/create_todo HTTP/1.1\r\nHost: {addr}\r\n\
+        "POST /api/create_todo HTTP/1.1\r\nHost: {addr}\r\nSec-Fetch-Site: same-origin\r\n\
          Content-Type: application/x-www-form-urlencoded\r\n\
          Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     );
@@ -336,9 +335,20 @@ async fn no_client_input_gets_a_server_error_or_stores_anything() {
         "delete_todo",
         "set_all_completed",
         "clear_completed",
+        "open_list",
+        "rename_list",
     ];
+    let list = app.list.href();
     let mut paths: Vec<String> = vec![
         "/".into(),
+        "/lists/new".into(),
+        "/lists/not-a-list".into(),
+        "/lists/8zzzzzzzzzzzzzzzzzzzzzzzzz".into(),
+        format!("{list}/more"),
+        format!("{list}?filter=nonsense"),
+        format!("{list}?__path=/api/create_todo&__err=%21"),
+        format!("{list}?__path=/api/rename_list&__err=eyJJbnZhbGlkIjp7fX0"),
+        "/robots.txt".into(),
         "/healthz".into(),
         "/readyz".into(),
         "/pkg/nothing.js".into(),
@@ -365,6 +375,9 @@ async fn no_client_input_gets_a_server_error_or_stores_anything() {
         b"id=-1&version=1&title=%E2%80%8B&text=".to_vec(),
         b"filter=nonsense&after=abc".to_vec(),
         b"{\"title\":\"json\"}".to_vec(),
+        b"list=0000000000000000000000000l&title=t&text=".to_vec(),
+        format!("list={}&title=%E2%80%AE&text=&name=%00", app.list).into_bytes(),
+        format!("list={}&id=abc&version=1&completed=1&name=", app.list).into_bytes(),
         format!("title=&text={}", "x".repeat(64 * 1024 + 1)).into_bytes(),
     ];
     let content_types = [
@@ -407,9 +420,11 @@ async fn no_client_input_gets_a_server_error_or_stores_anything() {
                 for extra in odd_headers {
                     let kind = content_type
                         .map_or(String::new(), |kind| format!("Content-Type: {kind}\r\n"));
+                    // As from the app's own page: past the cross-site check, to the
+                    // body's decoding.
                     let mut request = format!(
                         "POST /api/{function} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
-                         {kind}{extra}Content-Length: {}\r\n\r\n",
+                         Sec-Fetch-Site: same-origin\r\n{kind}{extra}Content-Length: {}\r\n\r\n",
                         body.len()
                     )
                     .into_bytes();
@@ -424,7 +439,7 @@ async fn no_client_input_gets_a_server_error_or_stores_anything() {
             // Truncated, then abandoned: the length announces more than is sent.
             let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
             let head = format!(
-                "POST /api/{function} HTTP/1.1\r\nHost: {address}\r\n\
+                "POST /api/{function} HTTP/1.1\r\nHost: {address}\r\nSec-Fetch-Site: same-origin\r\n\
                  Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
                 body.len() + 100
             );
@@ -441,8 +456,6 @@ async fn no_client_input_gets_a_server_error_or_stores_anything() {
     })
     .await
     .unwrap();
-    // Server functions only: the metrics are process-wide, and another test of this
-    // binary makes /readyz answer 503 on purpose (migrations pending).
     // Server functions only: the metrics are process-wide, and another test of this
     // binary makes /readyz answer 503 on purpose (migrations pending).
     let server_errors: Vec<&str> = metrics
@@ -506,7 +519,7 @@ async fn slow_clients_cannot_hold_the_server() {
     let client = support::app::browser_client();
     for _ in 0..10 {
         let asked = Instant::now();
-        let page = client.get(app.url("/")).send().await.unwrap();
+        let page = client.get(app.list_url("")).send().await.unwrap();
         assert_eq!(page.status(), 200);
         page.text().await.unwrap();
         slowest = slowest.max(asked.elapsed());

@@ -73,7 +73,7 @@ async fn a_writer_reads_from_the_primary_until_the_replica_has_its_write() {
         assert_eq!(titles, ["written while the replica is paused"]);
     }
     // ...the server-rendered page included,
-    let page = writer.get(app.url("/")).send().await.unwrap();
+    let page = writer.get(app.list_url("")).send().await.unwrap();
     let page = page.text().await.unwrap();
     assert!(page.contains("written while the replica is paused"));
     // ...while a client that wrote nothing reads the (paused) replica, which lacks it.

@@ -11,6 +11,7 @@ mod support {
 }
 
 mod helpers;
+mod lists;
 mod paging;
 mod todo_changes;
 mod todos_api;

@@ -114,13 +114,15 @@ async fn a_request_our_form_never_sends_is_a_400() {
 #[tokio::test]
 async fn a_form_post_without_javascript_redirects_back_with_the_error_and_the_input() {
     let app = spawn_app().await;
-    let referer = app.url("/");
+    let referer = app.list_url("");
+    let list = app.list.to_string();
     let post = |title: &'static str| {
         app.client
             .post(app.url("/api/create_todo"))
             .header("accept", "text/html,application/xhtml+xml")
             .header("referer", &referer)
             .form(&[
+                ("list", list.as_str()),
                 ("title", title),
                 ("text", "kept </textarea><script>window.pwned=1</script>"),
             ])
@@ -132,7 +134,7 @@ async fn a_form_post_without_javascript_redirects_back_with_the_error_and_the_in
     let location = rejected.headers()["location"].to_str().unwrap().to_owned();
     // A path of the app (never the Referer's origin), with the error in its query.
     assert!(
-        location.starts_with("/?") && location.contains("__err="),
+        location.starts_with(&format!("{}?", app.list.href())) && location.contains("__err="),
         "{location}"
     );
     assert_eq!(app.stored_count().await, 0);
@@ -153,7 +155,7 @@ async fn a_form_post_without_javascript_redirects_back_with_the_error_and_the_in
     assert_eq!(accepted.status(), 302);
     // Back to the list, without the error of the earlier attempt.
     let location = accepted.headers()["location"].to_str().unwrap();
-    assert_eq!(location, "/");
+    assert_eq!(location, app.list.href());
     assert_eq!(app.stored_count().await, 1);
     let page = app.page(&app.client, &referer).await;
     assert!(page.contains("Buy bread"));
@@ -226,10 +228,10 @@ async fn reads_without_a_recent_write_are_served_by_the_replica() {
 async fn the_page_is_rendered_on_the_server_with_todos_as_text() {
     let app = spawn_app().await;
 
-    let empty = app.client.get(app.url("/")).send().await.unwrap();
+    let empty = app.client.get(app.list_url("")).send().await.unwrap();
     assert_eq!(empty.status(), 200);
     let empty = empty.text().await.unwrap();
-    assert!(empty.contains("<title>Tasks</title>"));
+    assert!(empty.contains("<title>My tasks · Tasks</title>"), "{empty}");
     assert!(empty.contains("No todos yet"));
 
     let todo = app
@@ -237,7 +239,7 @@ async fn the_page_is_rendered_on_the_server_with_todos_as_text() {
         .await;
     let page = app
         .client
-        .get(app.url("/"))
+        .get(app.list_url(""))
         .send()
         .await
         .unwrap()

@@ -11,10 +11,13 @@ use std::{
     net::SocketAddr,
     time::{Duration, Instant},
 };
-use tasks::server::{
-    config::{LogFormat, Settings},
-    startup::Application,
-    telemetry,
+use tasks::{
+    lists::model::ListId,
+    server::{
+        config::{LogFormat, Settings},
+        startup::Application,
+        telemetry,
+    },
 };
 
 pub struct TestApp {
@@ -25,12 +28,23 @@ pub struct TestApp {
     /// itself must not be able to do.
     pub primary: PgPool,
     pub replica: PgPool,
+    /// The list this test works in (a fresh id: no row until the first write).
+    pub list: ListId,
 }
 
+/// A browser-like client: keeps cookies, does not follow redirects, and says what
+/// browsers say of a request made by the app's own page (`Sec-Fetch-Site`), which the
+/// app demands of every write (`server::cross_site`).
 pub fn browser_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
         .build()
         .unwrap()
 }
@@ -53,6 +67,8 @@ impl TestApp {
                 ("DATABASE_URL", None) => Some(db.app_primary_url.clone()),
                 ("DATABASE_REPLICA_URL", None) => Some(db.app_replica_url.clone()),
                 ("METRICS_ADDR", None) => Some("127.0.0.1:0".to_owned()),
+                // Tests write fast from one address; the limit has a test of its own.
+                ("WRITE_RATE_LIMIT_PER_MINUTE", None) => Some("0".to_owned()),
                 _ => None,
             }
         })
@@ -96,6 +112,7 @@ impl TestApp {
             client: browser_client(),
             primary,
             replica,
+            list: ListId::random().expect("random list id"),
         };
         (app, metrics_address)
     }
@@ -104,17 +121,28 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// The URL of a page of this test's list: `query` is `""` or `"?filter=active"`…
+    pub fn list_url(&self, query: &str) -> String {
+        self.url(&format!("{}{query}", self.list.href()))
+    }
+
     /// Calls a server function as the hydrated page does: a form-encoded POST to
-    /// `/api/<function>`, answered with JSON.
+    /// `/api/<function>`, answered with JSON. The test's list is added as `list`
+    /// unless `args` name one.
     pub async fn call(
         &self,
         client: &reqwest::Client,
         function: &str,
         args: &[(&str, &str)],
     ) -> reqwest::Response {
+        let list = self.list.to_string();
+        let mut form: Vec<(&str, &str)> = args.to_vec();
+        if !args.iter().any(|(name, _)| *name == "list") {
+            form.insert(0, ("list", &list));
+        }
         client
             .post(self.url(&format!("/api/{function}")))
-            .form(args)
+            .form(&form)
             .send()
             .await
             .unwrap_or_else(|error| panic!("{function} request: {error}"))
