@@ -28,9 +28,10 @@
 #                              bench:results markers), with the machine and the date
 #
 # Scenarios, each measured on every server:
-#   list N      GET / with the table seeded to exactly N todos (re-seeded before every
+#   list N      GET of our list's page (/lists/<id>; the yardstick's /) with the list
+#               seeded to exactly N todos, beside another list of 100,000 todos (re-seeded before every
 #               round, then the replica is awaited: our list reads there, as in production)
-#   list-br     GET / with 100 todos, compressed: Accept-Encoding as Chrome sends it
+#   list-br     the list page with 100 todos, compressed: Accept-Encoding as Chrome sends it
 #   create      POST of a new todo (ours: the create_todo server function, answered with
 #               JSON; the yardstick: POST /new, answered with 303)
 # Each gives req/s, p50 and p99 latency, errors (socket errors and non-2xx/3xx answers)
@@ -105,6 +106,11 @@ yardstick_db=tasks_bench_yardstick
 wrk_timeout=20s
 # A todo as people write them: a short title, a sentence or two of text.
 create_body='title=Water+the+plants&text=Both+the+fern+in+the+hall+and+the+herbs+on+the+balcony%2C+before+the+weekend.'
+# Our server measures one list, reached through its URL, beside another list of 100,000
+# todos: a page and a count of one list must cost the same whatever other lists hold.
+# Fixed ids (26 characters of Crockford base32) and the uuids PostgreSQL stores them as.
+bench_list=0benchmark0000000000000000 bench_list_uuid=0b75591a-2b13-0000-0000-000000000000
+other_list_uuid=0b755910-6a2e-c000-0000-000000000000 other_list_todos=100000
 
 work=$root/target/bench # logs, the pid of our server, wrk's script and output
 results=$work/results   # this run's raw numbers, for scripts/bench-report.py
@@ -238,9 +244,21 @@ SELECT (ARRAY['Call', 'Email', 'Review', 'Renew', 'Book', 'Pay', 'Fix', 'Plan', 
 FROM generate_series(1, $2) AS g;
 SQL
 }
+# Ours: the other list first (older ids), then n todos in the measured list.
+seed_tasks_sql() { # n
+  cat <<SQL
+TRUNCATE todos, list_counts RESTART IDENTITY;
+DELETE FROM lists;
+INSERT INTO lists (id) VALUES ('$other_list_uuid'), ('$bench_list_uuid');
+INSERT INTO todos (list_id, title, text)
+SELECT '$other_list_uuid', 'Another list''s todo ' || g, '' FROM generate_series(1, $other_list_todos) AS g;
+SQL
+  seed_sql todos "$1" | sed -e '/^TRUNCATE/d' -e "s/^INSERT INTO todos (title, text)/INSERT INTO todos (list_id, title, text)/" \
+    -e "s/^SELECT (ARRAY\['Call'/SELECT '$bench_list_uuid'::uuid, (ARRAY['Call'/"
+}
 seed() { # server index, n
   case ${server_kind[$1]} in
-    tasks) seed_sql todos "$2" | psql_url "$primary_url"
+    tasks) seed_tasks_sql "$2" | psql_url "$primary_url"
       psql_url "$primary_url" -c "VACUUM ANALYZE todos"
       wait_for_replica
       # A large seed can put the replica over the lag limit for a moment, and the server
@@ -270,7 +288,8 @@ wait_for_200() { # url start_ms pid what
 }
 
 server_name=(tasks) server_url=("http://$addr") server_kind=(tasks)
-server_create=(/api/create_todo) server_pid=("")
+server_page=("/lists/$bench_list") server_create=(/api/create_todo) server_pid=("")
+server_create_body=("list=$bench_list&$create_body")
 for used in "$addr" "$metrics_addr"; do
   port_in_use "$used" && die "$used is taken: stop what listens there or set BENCH_ADDR / BENCH_METRICS_ADDR"
 done
@@ -280,7 +299,7 @@ start_ms=$(now_ms)
 env LEPTOS_OUTPUT_NAME=tasks LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
   LEPTOS_HASH_FILES=true LEPTOS_ENV=PROD MIMALLOC_PURGE_DELAY=0 LEPTOS_SITE_ADDR="$addr" METRICS_ADDR="$metrics_addr" \
   DATABASE_URL="$primary_url" DATABASE_REPLICA_URL="$replica_url" RUST_LOG="${BENCH_RUST_LOG:-warn}" \
-  target/release/tasks serve >"$work/tasks.log" 2>&1 &
+  WRITE_RATE_LIMIT_PER_MINUTE=0 target/release/tasks serve >"$work/tasks.log" 2>&1 &
 server_pid[0]=$!
 started_pids+=("${server_pid[0]}")
 echo "${server_pid[0]}" >"$work/tasks.pid" # for a profiler attached during the run
@@ -304,11 +323,13 @@ if [ "$other_kind" = yardstick ]; then
     die "the yardstick did not answer within 60 s (log: $work/yardstick.log)"
   fi
   server_name[1]=$other server_url[1]="http://$yardstick_addr" server_kind[1]=yardstick
+  server_page[1]=/ server_create_body[1]=$create_body
   server_create[1]=/new
 elif [ "$other_kind" = compare ]; then
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$compare_url/" || true)
   [[ $code =~ ^2 ]] || die "--compare: $compare_url/ answered '$code', not 2xx"
   server_name[1]=$other server_url[1]=$compare_url server_kind[1]=compare server_pid[1]=""
+  server_page[1]=/ server_create_body[1]=$create_body
   server_create[1]=$compare_create_path
 fi
 server_count=${#server_name[@]}
@@ -329,6 +350,9 @@ if body ~= "" then
   wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 end
 wrk.headers["Accept"] = os.getenv("BENCH_ACCEPT") or "*/*"
+-- What a browser sends with a request of the app's own page (our server refuses writes
+-- without it, or an Origin).
+wrk.headers["Sec-Fetch-Site"] = "same-origin"
 local encoding = os.getenv("BENCH_ACCEPT_ENCODING") or ""
 if encoding ~= "" then wrk.headers["Accept-Encoding"] = encoding end
 
@@ -394,9 +418,9 @@ save_metrics() { # file
 
 # One wrk run against server i; prints wrk's raw numbers (see done() in wrk.lua).
 run_wrk() { # server index, scenario, seconds
-  local i=$1 scenario=$2 seconds=$3 method=GET body="" accept=text/html encoding="" path=/
+  local i=$1 scenario=$2 seconds=$3 method=GET body="" accept=text/html encoding="" path=${server_page[$1]}
   case $scenario in
-    create) method=POST body=$create_body accept=application/json path=${server_create[$i]} ;;
+    create) method=POST body=${server_create_body[$i]} accept=application/json path=${server_create[$i]} ;;
     list-br) encoding=$browser_encodings ;;
   esac
   BENCH_METHOD=$method BENCH_BODY=$body BENCH_ACCEPT=$accept BENCH_ACCEPT_ENCODING=$encoding \
@@ -444,9 +468,12 @@ printf 'id\tscenario\tsize\tserver\tround\trss_kb\trequests\tduration_us\terrors
 # Counts the todos a page shows (seeded titles end in "#<n>"), to prove each server
 # really renders what it was given: the whole table (the yardstick), or a full first
 # page of it (ours, paged by PAGE_SIZE in src/todos/listing.rs).
-count_items() { # url
+count_items() { # url of the page, todos seeded (ours also checks the list's count)
   local page=$work/count.html
-  curl -sf --max-time 60 -o "$page" "$1/" || die "$1/ did not answer 2xx within 60 s (curl exit $?)"
+  curl -sf --max-time 60 -o "$page" "$1" || die "$1 did not answer 2xx within 60 s (curl exit $?)"
+  case $1 in
+    */lists/*) grep -q ">$2 items\? left<" "$page" || die "$1 does not say \"$2 items left\": the count is not the list's own" ;;
+  esac
   grep -oE '#[0-9]+</' "$page" | wc -l
   rm -f "$page"
 }
@@ -456,8 +483,8 @@ count_items() { # url
 single_page() { # server index, size
   local _ timing
   for _ in 1 2 3; do
-    timing=$(curl -sf --max-time 120 -o /dev/null -w '%{time_total}\t%{size_download}' "${server_url[$1]}/") ||
-      die "${server_url[$1]}/ did not answer 2xx within 120 s"
+    timing=$(curl -sf --max-time 120 -o /dev/null -w '%{time_total}\t%{size_download}' "${server_url[$1]}${server_page[$1]}") ||
+      die "${server_url[$1]}${server_page[$1]} did not answer 2xx within 120 s"
     printf '%s\t%s\t%s\n' "$2" "$1" "$timing" >>"$results/single.tsv" # size, server, seconds, bytes
   done
 }
@@ -475,7 +502,7 @@ scenario() { # name, size
   for ((i = 0; i < server_count; i++)); do
     seed "$i" "$size"
     if [ "$name" != create ] && [ "${server_kind[$i]}" != compare ]; then
-      shown=$(count_items "${server_url[$i]}")
+      shown=$(count_items "${server_url[$i]}${server_page[$i]}" "$size")
       expected=$size
       if [ "${server_kind[$i]}" = tasks ] && [ "$size" -gt "$tasks_page_size" ]; then
         expected=$tasks_page_size
@@ -512,7 +539,7 @@ done
 log "bundle and page sizes (100 todos)"
 for ((i = 0; i < server_count; i++)); do seed "$i" 100; done
 page=$results/page.html
-curl -s --max-time 10 -o "$page" "${server_url[0]}/"
+curl -s --max-time 10 -o "$page" "${server_url[0]}${server_page[0]}"
 transferred() { # url -> bytes on the wire for a browser, and the encoding used
   curl -s --max-time 10 -o /dev/null -H "Accept-Encoding: $browser_encodings" -w '%{size_download} %header{content-encoding}' "$1"
 }
@@ -525,12 +552,12 @@ for asset in "${assets[@]}"; do
   read -r wire encoding <<<"$(transferred "${server_url[0]}$asset")"
   printf '%s\t%s\t%s\t%s\n' "$asset" "$file" "$wire" "$encoding" >>"$results/assets.tsv"
 done
-read -r wire encoding <<<"$(transferred "${server_url[0]}/")"
+read -r wire encoding <<<"$(transferred "${server_url[0]}${server_page[0]}")"
 fact page_wire "$wire"
 fact page_encoding "$encoding"
 if [ "$server_count" -gt 1 ]; then
-  raw=$(curl -s --max-time 10 -o /dev/null -w '%{size_download}' "${server_url[1]}/")
-  read -r wire encoding <<<"$(transferred "${server_url[1]}/")"
+  raw=$(curl -s --max-time 10 -o /dev/null -w '%{size_download}' "${server_url[1]}${server_page[1]}")
+  read -r wire encoding <<<"$(transferred "${server_url[1]}${server_page[1]}")"
   fact other_page_raw "$raw"
   fact other_page_wire "$wire"
   fact other_page_encoding "$encoding"
