@@ -3,7 +3,7 @@
 //! Each variant carries only what the user may see. Internal causes (SQL, connection
 //! details) are logged on the server where they happen and never cross the wire.
 
-use super::model::{FieldErrors, TEXT_MAX_CHARS, TITLE_MAX_CHARS};
+use super::model::{FieldErrors, TodoInput, TEXT_MAX_CHARS, TITLE_MAX_CHARS};
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
@@ -65,6 +65,15 @@ impl SubmittedTodo {
             title: title.chars().take(2 * TITLE_MAX_CHARS).collect(),
             text: text.chars().take(2 * TEXT_MAX_CHARS).collect(),
         }
+    }
+
+    /// Why this input is refused, worked out here with the shared rules. A page shows
+    /// these, never the messages of an error read from its URL: a crafted link could
+    /// put any text there (content spoofing).
+    pub fn errors(&self) -> FieldErrors {
+        TodoInput::parse(&self.title, &self.text)
+            .err()
+            .unwrap_or_default()
     }
 }
 

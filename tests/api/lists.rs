@@ -538,3 +538,36 @@ async fn a_small_list_counts_and_pages_exactly_beside_a_hundred_thousand_todos()
     let active = app.list_page(&[("filter", "completed")]).await;
     assert!(active.todos.is_empty());
 }
+
+#[tokio::test]
+async fn a_crafted_error_in_the_url_shows_no_text_of_its_author() {
+    let app = spawn_app().await;
+    // What a link made by someone else could carry: errors with their own messages.
+    for (path, planted) in [
+        ("/api/rename_list", "call +1 555 0100"),
+        ("/api/create_todo", "Verify your account at evil.example"),
+    ] {
+        let error = if path.ends_with("rename_list") {
+            "eyJJbnZhbGlkTmFtZSI6IHsibWVzc2FnZSI6ICJZb3VyIGxpc3Qgd2FzIGxvY2tlZDogY2FsbCArMSA1NTUgMDEwMCIsICJzdWJtaXR0ZWQiOiAiR3JvY2VyaWVzIn19"
+        } else {
+            "eyJJbnZhbGlkIjogeyJlcnJvcnMiOiB7InRpdGxlIjogIlZlcmlmeSB5b3VyIGFjY291bnQgYXQgZXZpbC5leGFtcGxlIiwgInRleHQiOiBudWxsfSwgInN1Ym1pdHRlZCI6IHsidGl0bGUiOiAiIiwgInRleHQiOiAiIn19fQ=="
+        };
+        let page = app
+            .page(
+                &app.client,
+                &app.list_url(&format!("?__path={path}&__err={error}")),
+            )
+            .await;
+        assert!(page.contains("No todos yet"), "{page}");
+        assert!(
+            !page.contains(planted),
+            "{path}: the page shows the link's text: {page}"
+        );
+    }
+    // The input it carried comes back, judged by the app's own rules: an empty title
+    // gets the app's message.
+    let page = app
+        .page(&app.client, &app.list_url("?__path=/api/create_todo&__err=eyJJbnZhbGlkIjogeyJlcnJvcnMiOiB7InRpdGxlIjogIlZlcmlmeSB5b3VyIGFjY291bnQgYXQgZXZpbC5leGFtcGxlIiwgInRleHQiOiBudWxsfSwgInN1Ym1pdHRlZCI6IHsidGl0bGUiOiAiIiwgInRleHQiOiAiIn19fQ=="))
+        .await;
+    assert!(page.contains("Title can"), "{page}");
+}

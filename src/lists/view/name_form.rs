@@ -21,16 +21,18 @@ pub(super) fn NameForm(
 ) -> impl IntoView {
     // Without JavaScript a refused name comes back in the URL, with what was typed.
     let refused = move || match rename.value().get() {
-        Some(Err(TodoError::InvalidName { message, submitted })) => Some((message, submitted)),
+        Some(Err(TodoError::InvalidName { submitted, .. })) => Some(submitted),
         _ => None,
     };
-    let typed = untrack(refused).map_or(name, |(_, submitted)| submitted);
+    let typed = untrack(refused).unwrap_or(name);
     let value = RwSignal::new(typed);
     let browser_error = RwSignal::new(None::<String>);
+    // The message is worked out here from what was typed, never taken from the URL's
+    // error: a crafted link could put any text there.
     let error = move || {
         browser_error
             .get()
-            .or_else(|| refused().map(|(message, _)| message))
+            .or_else(|| refused().and_then(|submitted| parse_name(&submitted).err()))
     };
     let failure = move || match rename.value().get() {
         Some(Err(error)) if !matches!(error, TodoError::InvalidName { .. }) => {

@@ -22,13 +22,15 @@ pub(super) fn TodoItem(todo: Todo) -> impl IntoView {
     // comes back with what was typed and why it was refused.
     let opened_by_url = context.edit_param.get_untracked() == Some(todo.id);
     let rejected = match context.posted_update.value().get_untracked() {
-        Some(Err(TodoError::Invalid { errors, submitted })) if opened_by_url => {
-            Some((errors, submitted))
-        }
+        Some(Err(TodoError::Invalid { submitted, .. })) if opened_by_url => Some(submitted),
         _ => None,
     };
     let (draft_title, draft_text, draft_errors) = match rejected {
-        Some((errors, submitted)) => (submitted.title, submitted.text, errors),
+        // The messages are worked out from what was typed, never read from the URL.
+        Some(submitted) => {
+            let errors = submitted.errors();
+            (submitted.title, submitted.text, errors)
+        }
         None => (
             todo.title.clone(),
             todo.text.clone(),

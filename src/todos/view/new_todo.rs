@@ -22,14 +22,13 @@ const FIELDS_ID_PREFIX: &str = "new-todo";
 #[component]
 pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
     // The server's last verdict on invalid input. Without JavaScript it arrives through
-    // the URL of the redirect back to this page, together with what was typed.
+    // the URL of the redirect back to this page, together with what was typed; the
+    // messages shown are worked out from that input here, never read from the URL.
     let rejected = move || match create.value().get() {
-        Some(Err(TodoError::Invalid { errors, submitted })) => Some((errors, submitted)),
+        Some(Err(TodoError::Invalid { submitted, .. })) => Some(submitted),
         _ => None,
     };
-    let typed = untrack(rejected)
-        .map(|(_, submitted)| submitted)
-        .unwrap_or_else(SubmittedTodo::default);
+    let typed = untrack(rejected).unwrap_or_else(SubmittedTodo::default);
     let title = RwSignal::new(typed.title);
     let text = RwSignal::new(typed.text);
 
@@ -38,7 +37,7 @@ pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
     let errors = Memo::new(move |_| {
         browser_errors
             .get()
-            .or_else(|| rejected().map(|(errors, _)| errors))
+            .or_else(|| rejected().map(|submitted| submitted.errors()))
             .unwrap_or_default()
     });
     let failure = move || match create.value().get() {
