@@ -19,9 +19,9 @@ pub async fn open_list(list: ListId) -> Result<ListHeader, TodoError> {
         let candidates = remembered_lists::with_first(list, &remembered);
         let found = state
             .db
-            .read(read_your_writes::last_write(), |pool| {
+            .read(read_your_writes::last_write(), |connection| {
                 let candidates = candidates.clone();
-                async move { repo::names(&pool, &candidates).await }
+                Box::pin(async move { repo::names(connection, &candidates).await })
             })
             .await?;
         // Lists that were opened but never written to exist nowhere but in the cookie;

@@ -3,15 +3,15 @@
 
 use super::model::{ListId, ListLink, DEFAULT_NAME};
 use crate::todos::repo::list_key;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// The names of those of `lists` that exist, in the order given.
-pub async fn names(pool: &PgPool, lists: &[ListId]) -> sqlx::Result<Vec<ListLink>> {
+pub async fn names(connection: &mut PgConnection, lists: &[ListId]) -> sqlx::Result<Vec<ListLink>> {
     let keys: Vec<Uuid> = lists.iter().copied().map(list_key).collect();
     let rows: Vec<(Uuid, String)> = sqlx::query_as("SELECT id, name FROM lists WHERE id = ANY($1)")
         .bind(&keys)
-        .fetch_all(pool)
+        .fetch_all(connection)
         .await?;
     Ok(lists
         .iter()

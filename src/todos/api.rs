@@ -58,8 +58,8 @@ pub async fn list_todos(
         let db = database()?;
         let last_write = read_your_writes::last_write();
         let page = db
-            .read(last_write, |pool| async move {
-                repo::page(&pool, list, query).await
+            .read(last_write, |connection| {
+                Box::pin(repo::page(connection, list, query))
             })
             .await?;
         Ok(page)

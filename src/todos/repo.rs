@@ -10,7 +10,7 @@ use super::{
     model::{Todo, TodoInput},
 };
 use crate::lists::model::ListId;
-use sqlx::{PgPool, Row};
+use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 /// How a list's id is stored: PostgreSQL's 16-byte `uuid`.
@@ -62,7 +62,11 @@ pub async fn insert(
 /// snapshot, so the count always agrees with the page. At most `PAGE_SIZE + 1` index
 /// entries are read (the extra one says whether another page follows), plus one probe
 /// for a page on the other side, plus the 16 counter rows.
-pub async fn page(pool: &PgPool, list: ListId, query: ListQuery) -> sqlx::Result<TodoPage> {
+pub async fn page(
+    connection: &mut PgConnection,
+    list: ListId,
+    query: ListQuery,
+) -> sqlx::Result<TodoPage> {
     let in_view = match query.filter {
         Filter::All => "list_id = $1",
         Filter::Active => "list_id = $1 AND NOT completed",
@@ -103,7 +107,7 @@ pub async fn page(pool: &PgPool, list: ListId, query: ListQuery) -> sqlx::Result
     if let Some(id) = cursor_id {
         statement = statement.bind(id);
     }
-    let rows = statement.fetch_all(pool).await?;
+    let rows = statement.fetch_all(connection).await?;
 
     // There is always one row (the counts); its todo columns are NULL on an empty page.
     let first = rows.first().ok_or(sqlx::Error::RowNotFound)?;

@@ -18,11 +18,12 @@ use crate::server::{
         DB_REPLICA_LAG_SECONDS, DB_REPLICA_UP,
     },
 };
+use futures::future::BoxFuture;
 use replicas::Replica;
 use sqlx::{
     migrate::{MigrateError, Migrator},
     postgres::{PgConnectOptions, PgPoolOptions},
-    PgPool,
+    PgConnection, PgPool,
 };
 use std::{
     future::Future,
@@ -104,14 +105,19 @@ impl Database {
     /// replica that has replayed it (or any healthy replica when there is no such
     /// write), else on the primary. A replica that fails is taken out of rotation and
     /// the read moves on, so the user sees no error.
-    pub async fn read<T, Q, F>(&self, last_write: Option<WalLsn>, query: Q) -> sqlx::Result<T>
+    ///
+    /// The replay check and the query run on one connection, so on one server: behind
+    /// a load-balanced address (CloudNativePG's `-ro` Service balances each new
+    /// connection over all replicas), two connections of one pool may reach two
+    /// replicas, and a check passed on a caught-up one would say nothing of a lagging
+    /// one that then runs the query.
+    pub async fn read<T, Q>(&self, last_write: Option<WalLsn>, query: Q) -> sqlx::Result<T>
     where
-        Q: Fn(PgPool) -> F,
-        F: Future<Output = sqlx::Result<T>>,
+        Q: for<'c> Fn(&'c mut PgConnection) -> BoxFuture<'c, sqlx::Result<T>>,
     {
         if self.replicas.is_empty() {
             count_read("primary", "no_replica");
-            return query(self.primary.clone()).await;
+            return query(&mut *self.primary.acquire().await?).await;
         }
 
         // Why the primary has to serve this read, if it comes to that.
@@ -123,8 +129,16 @@ impl Database {
             if !replica.is_healthy() {
                 continue;
             }
+            let mut connection = match replica.pool.acquire().await {
+                Ok(connection) => connection,
+                Err(error) => {
+                    self.replica_failed(replica, &error);
+                    fallback_reason = "replica_error";
+                    continue;
+                }
+            };
             if let Some(lsn) = last_write {
-                match has_replayed(&replica.pool, lsn).await {
+                match has_replayed(&mut connection, lsn).await {
                     Ok(true) => {}
                     Ok(false) => {
                         fallback_reason = "replica_behind_client";
@@ -137,7 +151,7 @@ impl Database {
                     }
                 }
             }
-            match query(replica.pool.clone()).await {
+            match query(&mut connection).await {
                 Ok(value) => {
                     let reason = if last_write.is_some() {
                         "replica_caught_up"
@@ -154,7 +168,7 @@ impl Database {
             }
         }
         count_read("primary", fallback_reason);
-        query(self.primary.clone()).await
+        query(&mut *self.primary.acquire().await?).await
     }
 
     /// A read failed on `replica`: a connection problem takes it out of rotation until
@@ -361,7 +375,7 @@ fn count_read(server: &'static str, reason: &'static str) {
 /// Whether `replica` has replayed the WAL up to `lsn`. `pg_last_wal_replay_lsn()` is NULL
 /// on a server that is not in recovery (for instance a promoted replica): that counts as
 /// "not known to have it", so the read goes elsewhere.
-async fn has_replayed(replica: &PgPool, lsn: WalLsn) -> sqlx::Result<bool> {
+async fn has_replayed(replica: &mut PgConnection, lsn: WalLsn) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT coalesce(pg_last_wal_replay_lsn() >= $1::text::pg_lsn, false)")
         .bind(lsn.to_string())
         .fetch_one(replica)
