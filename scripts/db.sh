@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local PostgreSQL for development and tests: a primary and a streaming hot-standby
-# replica on loopback, owned by this checkout. Idempotent: `up` creates what is missing
+# replica on loopback, owned by this checkout, and for the tests of load-balanced
+# replicas a second standby that applies WAL 2 s late (`recovery_min_apply_delay`). Idempotent: `up` creates what is missing
 # and starts what is stopped.
 #
 #   scripts/db.sh up        create (first time) and start both servers, print the URLs
@@ -8,10 +9,11 @@
 #   scripts/db.sh destroy   stop both servers and delete their data
 #   scripts/db.sh status    show whether each server runs and how replication is doing
 #   scripts/db.sh env       print the environment variables the app and tests use
-#   scripts/db.sh psql [primary|replica] [psql args...]   a superuser session
+#   scripts/db.sh psql [primary|replica|delayed] [psql args...]   a superuser session
 #
 # Settings (environment): TASKS_PG_DIR (data, default /var/tmp/tasks-pg-<checkout hash>),
-# TASKS_PG_PORT (primary, default 55432), TASKS_PG_REPLICA_PORT (default 55433).
+# TASKS_PG_PORT (primary, default 55432), TASKS_PG_REPLICA_PORT (default 55433),
+# TASKS_PG_DELAYED_PORT (the delayed replica, default 55434).
 #
 # These servers are for development only: fixed local passwords, fsync off, loopback
 # only. Never copy these settings to anything that holds real data.
@@ -22,8 +24,10 @@ checkout_id=$(printf '%s' "$root" | md5sum | cut -c1-8)
 pg_dir=${TASKS_PG_DIR:-/var/tmp/tasks-pg-$checkout_id}
 primary_port=${TASKS_PG_PORT:-55432}
 replica_port=${TASKS_PG_REPLICA_PORT:-55433}
+delayed_port=${TASKS_PG_DELAYED_PORT:-55434}
 sock=$pg_dir/sock
-slot=tasks_replica
+# How late the delayed replica applies what it receives.
+apply_delay=2s
 
 # Local-only credentials (see the warning above).
 app_user=tasks app_password=tasks app_db=tasks
@@ -87,8 +91,8 @@ start() { # name port
   fi
 }
 
-write_node_conf() { # name port
-  as_pg sh -c "printf '%s\n' \"port = $2\" > '$pg_dir/$1/node.conf'"
+write_node_conf() { # name port [extra setting]
+  as_pg sh -c "printf '%s\n' \"port = $2\" \"${3:-}\" > '$pg_dir/$1/node.conf'"
 }
 
 psql_admin() { # port, psql args...
@@ -134,25 +138,34 @@ SELECT format('CREATE DATABASE %I OWNER %I', '$app_db', '$app_user')
 SQL
 }
 
-init_replica() {
-  [ -f "$pg_dir/replica/PG_VERSION" ] && return 0
-  log "creating the replica in $pg_dir/replica (base backup of the primary)"
-  as_pg rm -rf "$pg_dir/replica"
+init_replica() { # name
+  local node=$1 slot=tasks_$1
+  [ -f "$pg_dir/$node/PG_VERSION" ] && return 0
+  log "creating the $node replica in $pg_dir/$node (base backup of the primary)"
+  as_pg rm -rf "$pg_dir/$node"
   # A slot left by an interrupted earlier attempt would make -C fail.
   psql_admin "$primary_port" -c "SELECT pg_drop_replication_slot('$slot') FROM pg_replication_slots WHERE slot_name = '$slot'" >/dev/null
   as_pg env PGPASSWORD="$repl_password" "$bindir/pg_basebackup" -h 127.0.0.1 -p "$primary_port" \
-    -U "$repl_user" -D "$pg_dir/replica" -R -X stream -C -S "$slot" -c fast --no-sync
+    -U "$repl_user" -D "$pg_dir/$node" -R -X stream -C -S "$slot" -c fast --no-sync
+}
+
+start_replica() { # name port [extra setting]
+  init_replica "$1"
+  write_node_conf "$1" "$2" "${3:-}"
+  # The replica finds the primary through primary_conninfo, written by pg_basebackup.
+  as_pg sed -i "s/port=[0-9]*/port=$primary_port/" "$pg_dir/$1/postgresql.auto.conf"
+  start "$1" "$2"
 }
 
 wait_for_streaming() {
   local i
   for i in $(seq 1 100); do
-    if [ "$(psql_admin "$primary_port" -Atc "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" -ge 1 ]; then
+    if [ "$(psql_admin "$primary_port" -Atc "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" -ge 2 ]; then
       return 0
     fi
     sleep 0.1
   done
-  die "the replica is running but not streaming from the primary (logs: $pg_dir/*.log)"
+  die "the replicas are running but not both streaming from the primary (logs: $pg_dir/*.log)"
 }
 
 print_env() {
@@ -161,6 +174,8 @@ export DATABASE_URL=postgres://$app_user:$app_password@127.0.0.1:$primary_port/$
 export DATABASE_REPLICA_URL=postgres://$app_user:$app_password@127.0.0.1:$replica_port/$app_db
 export TEST_ADMIN_DATABASE_URL=postgres://$admin_user:$admin_password@127.0.0.1:$primary_port/postgres
 export TEST_ADMIN_REPLICA_URL=postgres://$admin_user:$admin_password@127.0.0.1:$replica_port/postgres
+export TEST_DELAYED_REPLICA_URL=postgres://$app_user:$app_password@127.0.0.1:$delayed_port/$app_db
+export TEST_ADMIN_DELAYED_REPLICA_URL=postgres://$admin_user:$admin_password@127.0.0.1:$delayed_port/postgres
 ENV
 }
 
@@ -174,18 +189,15 @@ case $cmd in
     write_node_conf primary "$primary_port" # ports may change between runs
     start primary "$primary_port"
     create_roles
-    init_replica
-    write_node_conf replica "$replica_port"
-    # The replica finds the primary through primary_conninfo, written by pg_basebackup.
-    as_pg sed -i "s/port=[0-9]*/port=$primary_port/" "$pg_dir/replica/postgresql.auto.conf"
-    start replica "$replica_port"
+    start_replica replica "$replica_port"
+    start_replica delayed "$delayed_port" "recovery_min_apply_delay = '$apply_delay'"
     wait_for_streaming
-    log "primary on 127.0.0.1:$primary_port, replica on 127.0.0.1:$replica_port (data: $pg_dir)"
+    log "primary on 127.0.0.1:$primary_port, replica on 127.0.0.1:$replica_port, replica applying $apply_delay late on 127.0.0.1:$delayed_port (data: $pg_dir)"
     print_env
     ;;
   down)
     bindir=$(find_bindir) || exit 0
-    for node in replica primary; do
+    for node in delayed replica primary; do
       if [ -d "$pg_dir/$node" ] && running "$node"; then
         as_pg "$bindir/pg_ctl" -D "$pg_dir/$node" -m fast -w stop >/dev/null
         log "$node stopped"
@@ -199,7 +211,7 @@ case $cmd in
     ;;
   status)
     bindir=$(find_bindir) || die "PostgreSQL is not installed"
-    for node in primary replica; do
+    for node in primary replica delayed; do
       if [ -d "$pg_dir/$node" ] && running "$node"; then log "$node: running"; else log "$node: stopped"; fi
     done
     if running primary; then
@@ -210,7 +222,11 @@ case $cmd in
   psql)
     bindir=$(find_bindir) || die "PostgreSQL is not installed"
     node=${1:-primary}; [ $# -gt 0 ] && shift
-    port=$primary_port; [ "$node" = replica ] && port=$replica_port
+    case $node in
+      replica) port=$replica_port ;;
+      delayed) port=$delayed_port ;;
+      *) port=$primary_port ;;
+    esac
     psql_admin "$port" "$@"
     ;;
   *) die "unknown command '$cmd' (use up, down, destroy, status, env or psql)" ;;

@@ -14,6 +14,7 @@ mod support {
     pub mod todos;
 }
 
+use futures::future::join_all;
 use std::{
     collections::HashMap,
     sync::{
@@ -25,9 +26,9 @@ use std::{
 use support::{
     app::{browser_client, wait_until, TestApp},
     database::{create_test_database, TestDatabase},
-    proxy::spawn_app_behind_proxies,
+    proxy::{server_of, spawn_app_behind_proxies, with_server, FaultProxy},
 };
-use tasks::todos::listing::TodoPage;
+use tasks::todos::{listing::TodoPage, model::Todo};
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -1026,4 +1027,121 @@ async fn a_request_never_runs_under_another_requests_reactive_owner() {
         "[owner isolation] server-function call during a page render: answered 400 with \
          CSP {call_policy:?}; the page's nonce {page_nonce} stayed the page's"
     );
+}
+
+// --- issue 14: the topology the app ships to -----------------------------------------
+
+/// The value of the sample `name` (with its labels, as printed) in Prometheus text, 0
+/// when absent.
+fn counter_value(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run through scripts/test.sh, or `eval \"$(scripts/db.sh up)\"`")
+    })
+}
+
+/// Waits until `admin_url`'s server holds `database` with the app's schema: the
+/// delayed replica applies everything 2 s late.
+async fn wait_for_schema(admin_url: &str, database: &str) {
+    let url = format!("{}/{database}", admin_url.rsplit_once('/').unwrap().0);
+    let ready = wait_until(Duration::from_secs(30), || async {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .ok()?;
+        let has: bool = sqlx::query_scalar("SELECT to_regclass('list_counts') IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .ok()?;
+        pool.close().await;
+        has.then_some(())
+    })
+    .await;
+    assert!(ready.is_some(), "the schema never reached {url}");
+}
+
+/// Issue 14, test 1. The app's one replica URL is a round-robin TCP proxy over two
+/// replicas, one applying WAL 2 s late. Each client creates a todo and lists at once,
+/// hundreds of times: the replay check and the read must run on the same server, or a
+/// check passed on the caught-up replica lets the lagging one serve the read, without
+/// the client's own todo.
+#[tokio::test]
+async fn read_your_writes_holds_behind_a_load_balanced_pair_of_replicas() {
+    let _serial = SERIAL.lock().await;
+    let mut db = create_test_database().await;
+    let database = db.app_primary_url.rsplit_once('/').unwrap().1.to_owned();
+    let balancer = FaultProxy::round_robin(
+        vec![
+            server_of(&db.app_replica_url),
+            server_of(&required_env("TEST_DELAYED_REPLICA_URL")),
+        ],
+        true,
+    )
+    .await;
+    db.app_replica_url = with_server(&db.app_replica_url, balancer.addr);
+    let (app, metrics) = TestApp::start(&db, &[]).await;
+    wait_for_schema(&required_env("TEST_ADMIN_DELAYED_REPLICA_URL"), &database).await;
+    let scrape = || async {
+        reqwest::get(format!("http://{metrics}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let before = scrape().await;
+
+    const CLIENTS: usize = 8;
+    const CYCLES: usize = 40;
+    let misses = join_all((0..CLIENTS).map(|client_number| {
+        let app = &app;
+        async move {
+            let client = browser_client();
+            let mut misses = 0;
+            for cycle in 0..CYCLES {
+                let title = format!("client {client_number} cycle {cycle}");
+                let created = app.create(&client, &title, "").await;
+                assert_eq!(created.status(), 200);
+                let created: Todo = created.json().await.unwrap();
+                let listed = app.list_with(&client).await;
+                assert_eq!(listed.status(), 200);
+                let page: TodoPage = listed.json().await.unwrap();
+                if !page.todos.iter().any(|todo| todo.id == created.id) {
+                    misses += 1;
+                }
+            }
+            misses
+        }
+    }))
+    .await;
+    let after = scrape().await;
+    let reads = |reason: &str| {
+        let name = format!(r#"tasks_db_reads_total{{server="replica",reason="{reason}"}}"#);
+        counter_value(&after, &name) - counter_value(&before, &name)
+    };
+    let (caught_up, behind) = (reads("replica_caught_up"), {
+        let name = r#"tasks_db_reads_total{server="primary",reason="replica_behind_client"}"#;
+        counter_value(&after, name) - counter_value(&before, name)
+    });
+    let total_misses: usize = misses.iter().sum();
+    println!(
+        "[load-balanced replicas] {} create-then-list cycles by {CLIENTS} clients: {total_misses} \
+         reads missed the client's own todo; {caught_up} reads served by a replica that had \
+         replayed the write, {behind} sent to the primary because the replica reached had not",
+        CLIENTS * CYCLES
+    );
+    assert_eq!(total_misses, 0, "own writes missing: {misses:?}");
+    assert!(caught_up > 0.0, "the replicas served no read");
+    assert!(
+        behind > 0.0,
+        "the delayed replica was never reached: the test proves nothing"
+    );
+    drop(balancer);
 }

@@ -40,7 +40,7 @@ pub async fn spawn_app_behind_proxies(
 }
 
 /// The `host:port` a postgres URL names (5432 when it names no port).
-fn server_of(url: &str) -> SocketAddr {
+pub fn server_of(url: &str) -> SocketAddr {
     let url = Url::parse(url).unwrap_or_else(|error| panic!("not a URL ({error}): {url}"));
     let host = url.host_str().expect("a postgres URL with a host");
     (host, url.port().unwrap_or(5432))
@@ -51,7 +51,7 @@ fn server_of(url: &str) -> SocketAddr {
 }
 
 /// The same URL, pointing at another `host:port`.
-fn with_server(url: &str, addr: SocketAddr) -> String {
+pub fn with_server(url: &str, addr: SocketAddr) -> String {
     let mut url = Url::parse(url).unwrap_or_else(|error| panic!("not a URL ({error}): {url}"));
     url.set_ip_host(addr.ip())
         .expect("a URL that can have a host");
@@ -70,6 +70,12 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Listens on a free loopback port and forwards to `target` while up.
     pub async fn start(target: SocketAddr, up: bool) -> Self {
+        Self::round_robin(vec![target], up).await
+    }
+
+    /// Listens on a free loopback port and forwards each new connection to the next of
+    /// `targets` in turn, as a load-balanced Service (CloudNativePG's `-ro`) does.
+    pub async fn round_robin(targets: Vec<SocketAddr>, up: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let up = Arc::new(AtomicBool::new(up));
@@ -77,11 +83,14 @@ impl FaultProxy {
         let accept_loop = tokio::spawn({
             let (up, connections) = (up.clone(), connections.clone());
             async move {
+                let mut next = 0;
                 while let Ok((mut client, _)) = listener.accept().await {
                     if !up.load(Ordering::SeqCst) {
                         drop(client); // as if nothing listened
                         continue;
                     }
+                    let target = targets[next % targets.len()];
+                    next += 1;
                     let forward = tokio::spawn(async move {
                         if let Ok(mut server) = TcpStream::connect(target).await {
                             let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
