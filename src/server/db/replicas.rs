@@ -2,7 +2,7 @@
 //!
 //! A background task probes every replica at a short, jittered interval, each probe
 //! bounded by a tight timeout. A replica serves reads only while it is reachable, in
-//! recovery (a standby, not a promoted server) and within the replay-lag limits. A
+//! recovery (a standby, not a promoted server) and current (`ReplicaStatus::problem`). A
 //! connection error on a read takes it out at once; the next good probe brings it back.
 //! Every change of state is logged with its reason.
 
@@ -36,6 +36,14 @@ pub struct ReplicaStatus {
     pub status: ReplicaState,
     pub replay_lag_bytes: Option<u64>,
     pub replay_lag_seconds: Option<f64>,
+    /// Whether its WAL receiver runs (and, where the role may see it, streams). A
+    /// replica that lost its stream replays everything it received and then looks
+    /// caught up (receive = replay) while it falls behind the primary.
+    pub streaming: bool,
+    /// Seconds since it last replayed a transaction: how stale it is once it has
+    /// stopped receiving while the primary moved on.
+    #[serde(skip_serializing)]
+    pub since_last_replay_seconds: Option<f64>,
     /// Whether reads are routed to it.
     pub serving_reads: bool,
 }
@@ -93,42 +101,62 @@ impl Replica {
     /// Probes the replica. `primary_lsn` (the primary's current WAL position, when the
     /// primary answered) gives the lag in bytes.
     pub(super) async fn probe(&self, primary_lsn: Option<WalLsn>) -> ReplicaStatus {
+        // `pg_stat_wal_receiver` shows a role without pg_read_all_stats only the
+        // receiver's pid (its status is NULL then): a running receiver counts as
+        // streaming unless the status, where visible, says otherwise.
         let found = within_status_timeout(
-            sqlx::query_as::<_, (bool, Option<String>, Option<f64>)>(
+            sqlx::query_as::<_, (bool, Option<String>, Option<f64>, Option<f64>, bool)>(
                 "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, \
                  CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
-                 ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END::float8",
+                 ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END::float8, \
+                 extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8, \
+                 EXISTS (SELECT 1 FROM pg_stat_wal_receiver \
+                         WHERE coalesce(status, 'streaming') = 'streaming')",
             )
             .fetch_one(&self.pool),
         )
         .await;
-        let (status, replay_lag_bytes, replay_lag_seconds) = match found {
-            None => (ReplicaState::Unreachable, None, None),
-            Some((false, _, _)) => (ReplicaState::NotInRecovery, None, None),
-            Some((true, replayed, lag_seconds)) => {
+        let mut status = ReplicaStatus {
+            target: self.target.clone(),
+            status: ReplicaState::Unreachable,
+            replay_lag_bytes: None,
+            replay_lag_seconds: None,
+            streaming: false,
+            since_last_replay_seconds: None,
+            serving_reads: self.is_healthy(),
+        };
+        match found {
+            None => {}
+            Some((false, ..)) => status.status = ReplicaState::NotInRecovery,
+            Some((true, replayed, lag_seconds, since_last_replay, streaming)) => {
                 let replayed = replayed.and_then(|lsn| lsn.parse::<WalLsn>().ok());
-                let lag_bytes = primary_lsn
+                status.status = ReplicaState::Ok;
+                status.replay_lag_bytes = primary_lsn
                     .zip(replayed)
                     .map(|(primary, replayed)| primary.bytes_after(replayed));
-                (
-                    ReplicaState::Ok,
-                    lag_bytes,
-                    lag_seconds.map(|seconds| seconds.max(0.0)),
-                )
+                status.replay_lag_seconds = lag_seconds.map(|seconds| seconds.max(0.0));
+                status.since_last_replay_seconds =
+                    since_last_replay.map(|seconds| seconds.max(0.0));
+                status.streaming = streaming;
             }
-        };
-        ReplicaStatus {
-            target: self.target.clone(),
-            status,
-            replay_lag_bytes,
-            replay_lag_seconds,
-            serving_reads: self.is_healthy(),
         }
+        status
     }
 }
 
 impl ReplicaStatus {
     /// Why this replica must not serve reads, if it must not.
+    ///
+    /// While it streams, a replica is current when its lag in time *or* in bytes is
+    /// within its limit (GitLab's database load balancer does the same): after a quiet
+    /// period a few bytes of housekeeping WAL wait for replay while the age of the last
+    /// replayed transaction, the time measure, counts the quiet period, not lag.
+    ///
+    /// A replica whose stream is lost replays what it received and then looks current
+    /// (nothing received waits for replay) while the primary moves on. It must then be
+    /// within both limits, its time lag measured as the time since it last replayed a
+    /// transaction. With the primary unknown (unreachable), how far behind it is cannot
+    /// be told: it goes on serving reads, the freshest data there is.
     pub(super) fn problem(&self, limits: LagLimits) -> Option<String> {
         match self.status {
             ReplicaState::Ok => {}
@@ -139,19 +167,41 @@ impl ReplicaStatus {
                 return Some("not in recovery: not a standby of the primary".to_owned())
             }
         }
-        if let Some(seconds) = self.replay_lag_seconds.filter(|s| *s > limits.max_seconds) {
-            return Some(format!(
+        let seconds_over = |seconds: Option<f64>| seconds.filter(|s| *s > limits.max_seconds);
+        let bytes_over = self.replay_lag_bytes.filter(|b| *b > limits.max_bytes);
+        let too_late = |seconds: f64| {
+            format!(
                 "replay lag {seconds:.1} s is over the {} s limit",
                 limits.max_seconds
-            ));
-        }
-        if let Some(bytes) = self.replay_lag_bytes.filter(|b| *b > limits.max_bytes) {
-            return Some(format!(
+            )
+        };
+        let too_far = |bytes: u64| {
+            format!(
                 "replay lag {bytes} bytes is over the {} bytes limit",
                 limits.max_bytes
-            ));
+            )
+        };
+        if self.streaming {
+            return match (seconds_over(self.replay_lag_seconds), self.replay_lag_bytes) {
+                // Unknown bytes (primary unreachable): time alone decides.
+                (Some(seconds), None) => Some(too_late(seconds)),
+                (Some(seconds), Some(_)) => {
+                    bytes_over.map(|bytes| format!("{} and {}", too_late(seconds), too_far(bytes)))
+                }
+                (None, _) => None,
+            };
         }
-        None
+        match self.replay_lag_bytes {
+            None | Some(0) => None,
+            Some(_) => {
+                let stale = seconds_over(self.since_last_replay_seconds);
+                stale
+                    .map(|seconds| format!("not streaming: {}", too_late(seconds)))
+                    .or_else(|| {
+                        bytes_over.map(|bytes| format!("not streaming: {}", too_far(bytes)))
+                    })
+            }
+        }
     }
 }
 
@@ -177,8 +227,50 @@ mod tests {
             status,
             replay_lag_bytes: bytes,
             replay_lag_seconds: seconds,
+            streaming: true,
+            since_last_replay_seconds: seconds,
             serving_reads: true,
         }
+    }
+
+    fn stalled(since_last_replay: f64, bytes: Option<u64>) -> ReplicaStatus {
+        ReplicaStatus {
+            streaming: false,
+            replay_lag_seconds: Some(0.0), // receive = replay: looks caught up
+            since_last_replay_seconds: Some(since_last_replay),
+            ..status(ReplicaState::Ok, Some(0.0), bytes)
+        }
+    }
+
+    #[test]
+    fn an_idle_primary_does_not_make_a_streaming_replica_look_late() {
+        // 48 bytes of housekeeping WAL pending after 16.5 s without a transaction.
+        assert_eq!(
+            status(ReplicaState::Ok, Some(16.5), Some(48)).problem(LIMITS),
+            None
+        );
+        // Late in time and in bytes: late.
+        assert!(status(ReplicaState::Ok, Some(16.5), Some(5000))
+            .problem(LIMITS)
+            .is_some());
+        // Far in bytes but recent in time: a burst being replayed, current.
+        assert_eq!(
+            status(ReplicaState::Ok, Some(0.2), Some(5000)).problem(LIMITS),
+            None
+        );
+    }
+
+    #[test]
+    fn a_replica_that_lost_its_stream_is_judged_by_its_staleness() {
+        assert_eq!(
+            stalled(12.0, Some(500)).problem(LIMITS).unwrap(),
+            "not streaming: replay lag 12.0 s is over the 10 s limit"
+        );
+        assert!(stalled(1.0, Some(5000)).problem(LIMITS).is_some());
+        assert_eq!(stalled(1.0, Some(500)).problem(LIMITS), None);
+        // Nothing missing, or the primary unknown: keeps serving.
+        assert_eq!(stalled(60.0, Some(0)).problem(LIMITS), None);
+        assert_eq!(stalled(60.0, None).problem(LIMITS), None);
     }
 
     const LIMITS: LagLimits = LagLimits {
@@ -211,14 +303,17 @@ mod tests {
         assert!(status(ReplicaState::NotInRecovery, None, None)
             .problem(LIMITS)
             .is_some());
-        let slow = status(ReplicaState::Ok, Some(12.5), Some(0))
+        let slow = status(ReplicaState::Ok, Some(12.5), None)
             .problem(LIMITS)
             .unwrap();
         assert_eq!(slow, "replay lag 12.5 s is over the 10 s limit");
-        let behind = status(ReplicaState::Ok, Some(0.0), Some(1001))
+        let behind = status(ReplicaState::Ok, Some(12.5), Some(1001))
             .problem(LIMITS)
             .unwrap();
-        assert_eq!(behind, "replay lag 1001 bytes is over the 1000 bytes limit");
+        assert_eq!(
+            behind,
+            "replay lag 12.5 s is over the 10 s limit and replay lag 1001 bytes is over the 1000 bytes limit"
+        );
     }
 
     #[test]
