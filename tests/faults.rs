@@ -1145,3 +1145,188 @@ async fn read_your_writes_holds_behind_a_load_balanced_pair_of_replicas() {
     );
     drop(balancer);
 }
+
+/// The app with the delayed replica (WAL applied 2 s late) as its only replica, once
+/// that replica holds the test's schema; and the address of its metrics listener.
+async fn spawn_app_on_the_delayed_replica(
+    settings: &[(&str, &str)],
+) -> (TestApp, std::net::SocketAddr) {
+    let mut db = create_test_database().await;
+    let database = db.app_primary_url.rsplit_once('/').unwrap().1.to_owned();
+    let on_delayed = |url: String| format!("{}/{database}", url.rsplit_once('/').unwrap().0);
+    db.app_replica_url = on_delayed(required_env("TEST_DELAYED_REPLICA_URL"));
+    // `TestApp::start` waits for this server to replay the database and schema.
+    db.admin_replica_url = on_delayed(required_env("TEST_ADMIN_DELAYED_REPLICA_URL"));
+    TestApp::start(&db, settings).await
+}
+
+/// Whether the app's replica serves reads, as `/readyz` reports the health checker's
+/// verdict.
+async fn replica_serving_reads(app: &TestApp) -> bool {
+    let report: serde_json::Value = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    report["replicas"][0]["serving_reads"] == true
+}
+
+/// Issue 14, test 2. After a quiet period a few bytes of housekeeping WAL wait for
+/// replay while the last replayed transaction grows old: the replica must not be taken
+/// for late. 40 s without a write; the replica stays in rotation all along and serves
+/// the next read.
+#[tokio::test]
+async fn an_idle_primary_leaves_the_replica_in_rotation() {
+    let _serial = SERIAL.lock().await;
+    let (app, metrics) = spawn_app_on_the_delayed_replica(&FAST_CHECKS).await;
+    app.create_ok("the last write for a while", "").await;
+    let idle = Duration::from_secs(
+        std::env::var("IDLE_SECS")
+            .ok()
+            .and_then(|secs| secs.parse().ok())
+            .unwrap_or(40),
+    );
+    let started = Instant::now();
+    let (mut checks, mut out) = (0, 0);
+    while started.elapsed() < idle {
+        checks += 1;
+        if !replica_serving_reads(&app).await {
+            out += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let scrape = || async {
+        reqwest::get(format!("http://{metrics}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let served = r#"tasks_db_reads_total{server="replica",reason="no_recent_write"}"#;
+    let before = counter_value(&scrape().await, served);
+    let page: TodoPage = app.list_with(&browser_client()).await.json().await.unwrap();
+    assert_eq!(page.todos.len(), 1);
+    let after = counter_value(&scrape().await, served);
+    println!(
+        "[idle primary] {} s without a write: the replica was out of rotation in {out} of \
+         {checks} checks; the next read was served by the replica: {}",
+        idle.as_secs(),
+        after - before == 1.0
+    );
+    assert_eq!(
+        out, 0,
+        "the replica left rotation while the primary was idle"
+    );
+    assert_eq!(
+        after - before,
+        1.0,
+        "the next read did not come from the replica"
+    );
+}
+
+/// Puts the delayed replica's `primary_conninfo` back when dropped, even when the test
+/// fails: every later test needs it streaming.
+struct RestoreConninfo {
+    admin_url: String,
+    original: String,
+}
+
+impl Drop for RestoreConninfo {
+    fn drop(&mut self) {
+        let (url, original) = (self.admin_url.clone(), self.original.clone());
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new().unwrap().block_on(async {
+                use sqlx::Connection;
+                let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+                set_primary_conninfo(&mut admin, &original).await;
+            })
+        })
+        .join()
+        .unwrap();
+    }
+}
+
+async fn set_primary_conninfo(admin: &mut sqlx::PgConnection, conninfo: &str) {
+    // ALTER SYSTEM takes no parameters: the value is quoted as a literal here.
+    let literal = format!("'{}'", conninfo.replace('\'', "''"));
+    sqlx::query(&format!("ALTER SYSTEM SET primary_conninfo = {literal}"))
+        .execute(&mut *admin)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_reload_conf()")
+        .execute(&mut *admin)
+        .await
+        .unwrap();
+}
+
+/// Issue 14, test 3. The replica's WAL receiver loses its stream (its `primary_conninfo`
+/// names a port nothing listens on) while the primary keeps writing. It replays what it
+/// had and then looks caught up (nothing received waits for replay); it must leave
+/// rotation once it is staler than the limit, and come back once it streams again.
+#[tokio::test]
+async fn a_replica_that_lost_its_stream_leaves_rotation_past_the_limit() {
+    use sqlx::Connection;
+    let _serial = SERIAL.lock().await;
+    let limit_secs = 3;
+    let (app, _metrics) = spawn_app_on_the_delayed_replica(&[
+        FAST_CHECKS[0],
+        ("DATABASE_REPLICA_MAX_LAG_SECONDS", "3"),
+    ])
+    .await;
+    let admin_url = required_env("TEST_ADMIN_DELAYED_REPLICA_URL");
+    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+    let original: String = sqlx::query_scalar("SHOW primary_conninfo")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    assert!(
+        replica_serving_reads(&app).await,
+        "the replica serves reads to begin with"
+    );
+    let restore = RestoreConninfo {
+        admin_url: admin_url.clone(),
+        original: original.clone(),
+    };
+    set_primary_conninfo(&mut admin, "host=127.0.0.1 port=1 user=replicator").await;
+    let stalled = Instant::now();
+
+    // The primary keeps writing; watch the replica's verdict.
+    let mut left_after = None;
+    let mut creates = 0;
+    while stalled.elapsed() < Duration::from_secs(30) {
+        app.create_ok(&format!("written while the stream is lost {creates}"), "")
+            .await;
+        creates += 1;
+        if !replica_serving_reads(&app).await {
+            left_after = Some(stalled.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let left_after = left_after.expect("the replica stayed in rotation without its stream");
+    drop(restore);
+    let back = wait_until(Duration::from_secs(30), || async {
+        replica_serving_reads(&app).await.then_some(())
+    })
+    .await;
+    println!(
+        "[stalled stream] the replica's WAL receiver cut, {creates} creates meanwhile: out \
+         of rotation after {} ms (limit {limit_secs} s, plus the 2 s apply delay); back in \
+         rotation once streaming again: {}",
+        left_after.as_millis(),
+        back.is_some()
+    );
+    assert!(
+        left_after < Duration::from_secs(limit_secs + 2 + 5),
+        "out only after {left_after:?}"
+    );
+    assert!(
+        back.is_some(),
+        "the replica did not return to rotation once streaming"
+    );
+}
