@@ -36,30 +36,18 @@ export default defineConfig({
   projects: [
     // Runs first, while the freshly created database is still empty.
     { name: 'empty-database', testMatch: /empty-database\.spec\.ts/ },
-    // These two run side by side; their tests touch only todos of their own.
+    // Every test's browser context has lists of its own (`/` leads to a new list), so
+    // the tests run side by side, "Mark all" and "Clear completed" included.
     {
       name: 'hydrated',
-      testMatch: /\/hydrated(-changes)?\.spec\.ts$/,
+      testMatch: /\/(hydrated|hydrated-changes|bulk-hydrated|lists)\.spec\.ts$/,
       dependencies: ['empty-database'],
     },
     {
       name: 'no-javascript',
-      testMatch: /\/no-javascript(-changes)?\.spec\.ts$/,
+      testMatch: /\/(no-javascript|no-javascript-changes|bulk-no-javascript|lists-no-javascript)\.spec\.ts$/,
       use: { javaScriptEnabled: false },
       dependencies: ['empty-database'],
-    },
-    // "Mark all" and "Clear completed" change every todo, and paging needs the newest
-    // todos to be the test's own: after all the others, one project at a time.
-    {
-      name: 'bulk-hydrated',
-      testMatch: /\/bulk-hydrated\.spec\.ts$/,
-      dependencies: ['hydrated', 'no-javascript'],
-    },
-    {
-      name: 'bulk-no-javascript',
-      testMatch: /\/bulk-no-javascript\.spec\.ts$/,
-      use: { javaScriptEnabled: false },
-      dependencies: ['bulk-hydrated'],
     },
   ],
 });

@@ -97,6 +97,9 @@ export DATABASE_REPLICA_URL=${DATABASE_REPLICA_URL%/*}/$e2e_db
 export LEPTOS_SITE_ADDR=${E2E_SITE_ADDR:-127.0.0.1:3100}
 export METRICS_ADDR=${E2E_METRICS_ADDR:-127.0.0.1:0}
 export RUST_LOG=${RUST_LOG:-warn}
+# One browser writes fast from one address for minutes: the per-client write limit is
+# off here (its own integration test checks it).
+export WRITE_RATE_LIMIT_PER_MINUTE=0
 # `cargo leptos end-to-end` exits 0 when the build fails (cargo-leptos 0.3.11) and when
 # it is interrupted: build on its own first, where a failure does stop this script, and
 # afterwards demand Playwright's own report of passed tests.

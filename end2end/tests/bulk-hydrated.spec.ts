@@ -1,6 +1,5 @@
 import { defineBulkTests } from './bulk';
 
-// "Mark all" and "Clear completed" act on every todo in the shared database, and the
-// paging test needs the newest todos to be its own: these run after every other
-// project, one test at a time (playwright.config.ts).
+// "Mark all", "Clear completed" and paging, hydrated. They act on every todo of the
+// test's own list, so they run alongside the other tests (playwright.config.ts).
 defineBulkTests({ hydrated: true });

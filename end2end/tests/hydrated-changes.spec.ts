@@ -12,16 +12,18 @@ import {
   expectNoAxeViolations,
   filterLink,
   itemsLeft,
+  listUrl,
   openHydrated,
   todoItem,
   uniqueTitle,
+  untilListReadAgain,
 } from './support';
 import type { Page } from '@playwright/test';
 
 // Completing, editing, deleting and filtering in the hydrated app: every change shows
-// at once, without a page load, and is still there after a reload. These tests touch
-// only their own todos, so they run alongside the others; "mark all" and "clear
-// completed" act on every todo and run on their own (bulk-*.spec.ts).
+// at once, without a page load, and is still there after a reload. Each test's browser
+// has a list of its own (`/` leads to a new one), so they run alongside the others;
+// "mark all" and "clear completed" are in bulk-*.spec.ts.
 
 /** Counts full page loads from now on. */
 async function countPageLoads(page: Page) {
@@ -30,8 +32,6 @@ async function countPageLoads(page: Page) {
   return loads;
 }
 
-// Other tests change todos at the same time, so the count is checked exactly only where
-// it cannot move meanwhile: before the server answers, and in bulk-*.spec.ts.
 test('marks a todo done and not done, with the count following, without a page load', async ({ page }) => {
   const title = uniqueTitle('Toggle');
   await createTodos(page, [title]);
@@ -58,10 +58,13 @@ test('marks a todo done and not done, with the count following, without a page l
   await expect(page.getByRole('form', { name: 'New todo' })).toHaveAttribute('data-hydrated', 'true');
   await checkbox(page, title).click();
   await expect(checkbox(page, title)).not.toBeChecked();
+  // Stored once announced: a reload before that could come before the write.
+  await expect(announcement(page)).toHaveText(`Marked “${title}” as not done.`);
   await page.reload();
   await expect(checkbox(page, title)).not.toBeChecked();
   expect(loads.count).toBe(2); // the two reloads, nothing else
-  await expect(itemsLeft(page)).toHaveText(/^\d+ items? left$/);
+  // The list is this test's own: its one todo is active again.
+  await expect(itemsLeft(page)).toHaveText('1 item left');
 });
 
 test('every action works from the keyboard alone, with focus kept in place', async ({ page }) => {
@@ -70,14 +73,17 @@ test('every action works from the keyboard alone, with focus kept in place', asy
   await openHydrated(page);
 
   await checkbox(page, title).focus();
-  await page.keyboard.press('Space');
-  await expect(checkbox(page, title)).toBeChecked();
-  await expect(checkbox(page, title)).toBeFocused();
   // Known defect, not what this test is about: the list re-read after a confirmed
   // change draws every item anew, so an edit form opened before it lands is closed
   // again (the fix is keeping items across re-reads, as live updates need too). Let
-  // the re-read finish before opening one.
-  await page.waitForLoadState('networkidle');
+  // the re-read land before opening one.
+  await untilListReadAgain(page, async () => {
+    await page.keyboard.press('Space');
+    await expect(checkbox(page, title)).toBeChecked();
+    await expect(checkbox(page, title)).toBeFocused();
+  });
+  await expect(checkbox(page, title)).toBeChecked();
+  await expect(checkbox(page, title)).toBeFocused();
 
   // Tab from the checkbox reaches Edit; Enter opens the form with the title focused.
   await page.keyboard.press('Tab');
@@ -88,7 +94,15 @@ test('every action works from the keyboard alone, with focus kept in place', asy
   const edited = `${title} (keyboard)`;
   await page.keyboard.press('End');
   await page.keyboard.type(' (keyboard)');
-  await page.keyboard.press('Enter');
+  // The same known defect: the re-read after the save draws the items anew and puts
+  // focus back on the control that had it when the save started (Edit), so a Tab to
+  // Delete pressed before the re-read lands is undone (and Enter then deletes nothing).
+  // Let the re-read land first; focus must be on Edit.
+  await untilListReadAgain(page, async () => {
+    await page.keyboard.press('Enter');
+    await expect(todoItem(page, edited)).toBeVisible();
+    await expect(editButton(page, edited)).toBeFocused();
+  });
   await expect(todoItem(page, edited)).toBeVisible();
   await expect(editButton(page, edited)).toBeFocused();
 
@@ -98,6 +112,7 @@ test('every action works from the keyboard alone, with focus kept in place', asy
   await page.keyboard.press('Enter');
   await expect(todoItem(page, edited)).toHaveCount(0);
   await expect(page.getByRole('heading', { name: 'Todos' })).toBeFocused();
+  await expect(announcement(page)).toHaveText(`Deleted “${edited}”.`);
   await page.reload();
   await expect(todoItem(page, edited)).toHaveCount(0);
 });
@@ -123,7 +138,11 @@ test('edits inline: Enter saves, Escape cancels, leaving the form saves', async 
   const renamed = `${title} renamed`;
   await form.getByLabel('Text', { exact: true }).fill('Details\non two lines');
   await form.getByLabel('Title', { exact: true }).fill(renamed);
-  await form.getByLabel('Title', { exact: true }).press('Enter');
+  // (The re-read after the save would close an edit form opened before it lands.)
+  await untilListReadAgain(page, async () => {
+    await form.getByLabel('Title', { exact: true }).press('Enter');
+    await expect(todoItem(page, renamed)).toContainText('Details\non two lines');
+  });
   await expect(todoItem(page, renamed)).toContainText('Details\non two lines');
   await expect(announcement(page)).toHaveText(`Saved “${renamed}”.`);
 
@@ -135,6 +154,7 @@ test('edits inline: Enter saves, Escape cancels, leaving the form saves', async 
   await page.getByRole('heading', { level: 1 }).click();
   await expect(todoItem(page, blurred)).toBeVisible();
   await expect(editForm(page, renamed)).toHaveCount(0);
+  await expect(announcement(page)).toHaveText(`Saved “${blurred}”.`);
 
   await page.reload();
   await expect(todoItem(page, blurred)).toContainText('Details\non two lines');
@@ -212,12 +232,14 @@ test('a change the server refuses is rolled back with a visible message', async 
   await expect(checkbox(page, title)).not.toBeChecked();
 });
 
-test('two tabs editing the same todo: the second is told, and keeps what it typed', async ({ page, browser }) => {
+test('two tabs editing the same todo: the second is told, and keeps what it typed', async ({ page, otherPage: other }) => {
+  expectHttpErrors('409 (Conflict)');
   const title = uniqueTitle('Two tabs');
   await createTodos(page, [title]);
-  const other = await browser.newPage();
   await openHydrated(page);
-  await openHydrated(other);
+  // The other tab is another browser that was given the list's link.
+  await other.goto(listUrl(page));
+  await expect(other.getByRole('form', { name: 'New todo' })).toHaveAttribute('data-hydrated', 'true');
 
   await editButton(page, title).click();
   await editButton(other, title).click();
@@ -239,7 +261,6 @@ test('two tabs editing the same todo: the second is told, and keeps what it type
     await other.reload();
     await expect(todoItem(other, `${title} from tab one`)).toBeVisible({ timeout: 1_000 });
   }).toPass();
-  await other.close();
 });
 
 test('filters are links: the URL holds the view, and the current one is marked', async ({ page }) => {
@@ -248,11 +269,12 @@ test('filters are links: the URL holds the view, and the current one is marked',
   await openHydrated(page);
   await checkbox(page, done).click();
   await expect(checkbox(page, done)).toBeChecked();
+  await expect(announcement(page)).toHaveText(`Marked “${done}” as done.`);
   await expect(filterLink(page, 'All')).toHaveAttribute('aria-current', 'page');
   await page.evaluate(() => ((window as any).__samePage = true));
 
   await filterLink(page, 'Active').click();
-  await expect(page).toHaveURL(/\/\?filter=active$/);
+  await expect(page).toHaveURL(listUrl(page, '?filter=active'));
   await expect(filterLink(page, 'Active')).toHaveAttribute('aria-current', 'page');
   await expect(filterLink(page, 'All')).not.toHaveAttribute('aria-current', /.*/);
   await expect(todoItem(page, active)).toBeVisible();
@@ -263,16 +285,17 @@ test('filters are links: the URL holds the view, and the current one is marked',
   // Completing a todo in the Active view takes it out of the view.
   await checkbox(page, active).click();
   await expect(todoItem(page, active)).toHaveCount(0);
+  await expect(announcement(page)).toHaveText(`Marked “${active}” as done.`);
 
   await filterLink(page, 'Completed').click();
-  await expect(page).toHaveURL(/\/\?filter=completed$/);
+  await expect(page).toHaveURL(listUrl(page, '?filter=completed'));
   await expect(todoItem(page, done)).toBeVisible();
   await expect(todoItem(page, active)).toBeVisible();
   await page.reload();
   await expect(filterLink(page, 'Completed')).toHaveAttribute('aria-current', 'page');
   await expect(todoItem(page, done)).toBeVisible();
   await page.goBack();
-  await expect(page).toHaveURL(/\/\?filter=active$/);
+  await expect(page).toHaveURL(listUrl(page, '?filter=active'));
 });
 
 test('the page has no accessibility violations, hydrated, in each state', async ({ page }) => {
@@ -280,7 +303,7 @@ test('the page has no accessibility violations, hydrated, in each state', async 
   await createTodos(page, [title]);
   await openHydrated(page);
   await expectNoAxeViolations(page, 'the list');
-  await checkbox(page, title).click();
+  await untilListReadAgain(page, () => checkbox(page, title).click());
   await expect(checkbox(page, title)).toBeChecked();
   await expectNoAxeViolations(page, 'the list with a completed todo');
   await editButton(page, title).click();

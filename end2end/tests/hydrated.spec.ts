@@ -6,8 +6,13 @@ import {
   fillTodo,
   form,
   invalidInputs,
+  LIST_URL,
+  freshListId,
   listedTitles,
+  listIdOf,
+  listPath,
   openHydrated,
+  sameOrigin,
   textField,
   titleField,
   todoItem,
@@ -16,23 +21,28 @@ import {
   validationRules,
 } from './support';
 
-test('the page names the app', async ({ page }) => {
+test('the page names the list and the app', async ({ page }) => {
   await page.goto('/');
-  await expect(page).toHaveTitle('Tasks');
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Tasks');
+  await expect(page).toHaveTitle('My tasks · Tasks');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('My tasks');
   await expect(page.getByRole('heading', { level: 1 })).toHaveCount(1);
+  await expect(page.getByRole('banner').getByRole('link', { name: 'Tasks', exact: true })).toHaveAttribute('href', '/');
 });
 
 // Without the WebAssembly bundle the page can never hydrate: whatever shows was
 // rendered by the server, in the first response.
 plainTest('todos are server-rendered, before any hydration', async ({ page }) => {
   const title = uniqueTitle('Server-rendered');
-  // page.request shares the page's cookies, so the read-your-writes cookie applies.
-  const created = await page.request.post('/api/create_todo', { form: { title, text: 'from the API' } });
-  expect(created.status()).toBe(200);
-
   await page.route('**/*.wasm', (route) => route.abort());
   await page.goto('/');
+  // page.request shares the page's cookies, so the read-your-writes cookie applies.
+  const created = await page.request.post('/api/create_todo', {
+    form: { list: listIdOf(page), title, text: 'from the API' },
+    headers: sameOrigin(),
+  });
+  expect(created.status()).toBe(200);
+
+  await page.reload();
   const item = todoItem(page, title);
   await expect(item).toBeVisible();
   await expect(item).toContainText('from the API');
@@ -106,7 +116,10 @@ test('an error goes away once the field is fixed, and the todo is then created',
 });
 
 test('the server rejects bad input with a 4xx even when the browser is bypassed', async ({ request }) => {
-  const response = await request.post('/api/create_todo', { form: { title: ' ', text: '' } });
+  const response = await request.post('/api/create_todo', {
+    form: { list: freshListId(), title: ' ', text: '' },
+    headers: sameOrigin(),
+  });
   expect(response.status()).toBe(422);
   expect(await response.text()).not.toMatch(/sql|relation|panick/i);
 });
@@ -206,6 +219,7 @@ test('runs under its Content-Security-Policy with no violation', async ({ page }
 
 test('assets have content-hashed names, long-lived caching and compression', async ({ page, request }) => {
   await page.goto('/');
+  await expect(page).toHaveURL(LIST_URL);
   const stylesheet = await page.locator('link[rel="stylesheet"]').getAttribute('href');
   const script = await page.locator('link[rel="modulepreload"]').first().getAttribute('href');
   for (const asset of [stylesheet!, script!]) {
@@ -215,6 +229,8 @@ test('assets have content-hashed names, long-lived caching and compression', asy
     expect(response.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(response.headers()['content-encoding']).toBe('br');
   }
-  const html = await request.get('/');
+  const html = await request.get(listPath(page));
+  expect(html.status()).toBe(200);
+  expect(html.headers()['content-type']).toContain('text/html');
   expect(html.headers()['cache-control']).toBe('no-cache');
 });

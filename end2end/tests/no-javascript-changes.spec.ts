@@ -9,26 +9,32 @@ import {
   expectNoAxeViolations,
   filterLink,
   itemsLeft,
+  listIdOf,
+  listPath,
+  listUrl,
+  sameOrigin,
   todoItem,
   uniqueTitle,
 } from './support';
 
 // With JavaScript disabled (playwright.config.ts), every control is a plain HTML form:
-// the browser posts it, the server redirects back to the page, the page shows the
-// result. These tests touch only their own todos; see bulk-*.spec.ts for the others.
+// the browser posts it, the server redirects back to the list's page, the page shows
+// the result. Each test's browser has a list of its own; bulk-*.spec.ts has the
+// controls for all todos.
 
 test('marks a todo done and not done with a form post, on the same view', async ({ page }) => {
   const title = uniqueTitle('No-JS toggle');
   await createTodos(page, [title]);
-  await page.goto('/?filter=all');
+  await page.goto(listUrl(page, '?filter=all'));
 
   await Promise.all([page.waitForEvent('load'), checkbox(page, title).click()]);
-  await expect(page).toHaveURL(/\/\?filter=all$/);
+  await expect(page).toHaveURL(listUrl(page, '?filter=all'));
   await expect(checkbox(page, title)).toBeChecked();
-  await expect(itemsLeft(page)).toHaveText(/^\d+ items? left$/);
+  await expect(itemsLeft(page)).toHaveText('0 items left');
 
   await Promise.all([page.waitForEvent('load'), checkbox(page, title).click()]);
   await expect(checkbox(page, title)).not.toBeChecked();
+  await expect(itemsLeft(page)).toHaveText('1 item left');
 });
 
 test('edits a todo: Edit opens the form on the server, Save stores it and closes it', async ({ page }) => {
@@ -76,7 +82,8 @@ test('deletes a todo with a form post', async ({ page }) => {
   const title = uniqueTitle('No-JS delete');
   await createTodos(page, [title]);
   await page.goto('/');
-  await Promise.all([page.waitForURL((url) => url.pathname === '/'), deleteButton(page, title).click()]);
+  const list = listPath(page);
+  await Promise.all([page.waitForURL((url) => url.pathname === list), deleteButton(page, title).click()]);
   await expect(todoItem(page, title)).toHaveCount(0);
 });
 
@@ -86,7 +93,12 @@ test('a change refused by the server is explained on the page it returns to', as
   await page.goto('/');
   // Someone else changes the todo after this page was shown.
   const stale = await page.request.post('/api/set_todo_completed', {
-    form: { id: (await todoItem(page, title).getAttribute('id'))!.replace('todo-', ''), completed: 'true' },
+    form: {
+      list: listIdOf(page),
+      id: (await todoItem(page, title).getAttribute('id'))!.replace('todo-', ''),
+      completed: 'true',
+    },
+    headers: sameOrigin(),
   });
   expect(stale.status()).toBe(200);
 
@@ -100,10 +112,11 @@ test('filters are plain links, and the current one is marked', async ({ page }) 
   const [active, done] = [uniqueTitle('No-JS active'), uniqueTitle('No-JS done')];
   await createTodos(page, [active, done]);
   await page.goto('/');
-  await Promise.all([page.waitForURL((url) => url.pathname === '/'), checkbox(page, done).click()]);
+  const list = listPath(page);
+  await Promise.all([page.waitForURL((url) => url.pathname === list), checkbox(page, done).click()]);
 
   await filterLink(page, 'Active').click();
-  await expect(page).toHaveURL(/\/\?filter=active$/);
+  await expect(page).toHaveURL(listUrl(page, '?filter=active'));
   await expect(filterLink(page, 'Active')).toHaveAttribute('aria-current', 'page');
   await expect(todoItem(page, active)).toBeVisible();
   await expect(todoItem(page, done)).toHaveCount(0);
@@ -114,7 +127,9 @@ test('filters are plain links, and the current one is marked', async ({ page }) 
   await expectNoAxeViolations(page, 'the Completed view without JavaScript');
 
   // Unchecking in the Completed view returns to that view, without the todo.
-  await Promise.all([page.waitForURL(/\/\?filter=completed$/), checkbox(page, done).click()]);
+  await expect(page).toHaveURL(listUrl(page, '?filter=completed'));
+  await Promise.all([page.waitForEvent('load'), checkbox(page, done).click()]);
+  await expect(page).toHaveURL(listUrl(page, '?filter=completed'));
   await expect(todoItem(page, done)).toHaveCount(0);
 });
 
