@@ -223,7 +223,7 @@ export async function clickAndWaitForWrite(page: Page, click: () => Promise<void
  * Runs `change` and waits until the list has been read again, as it is after every
  * confirmed change, and the frames after that (which draw the items from it) are past.
  * Known defect: that re-read draws the items anew, which closes an edit form opened
- * before it lands and puts focus back where it was when the change started.
+ * before it lands (focus, though, stays where the user took it meanwhile).
  */
 export async function untilListReadAgain(page: Page, change: () => Promise<void>) {
   const readAgain = page.waitForEvent('requestfinished', (request) => new URL(request.url()).pathname === '/api/list_todos');

@@ -87,4 +87,16 @@ impl PageContext {
         self.focus_after_reload.try_update_value(|id| *id = focused);
         self.reload.try_update(|count| *count += 1);
     }
+
+    /// Focus moved to the element with `id` (a `focusin` in the list's section). While
+    /// a re-read is on its way, that element is where focus must be once the list is
+    /// drawn anew, not the one focused when the re-read began: the user may have
+    /// tabbed on meanwhile.
+    pub fn focus_moved_to(self, id: String) {
+        self.focus_after_reload.try_update_value(|pending| {
+            if pending.is_some() && !id.is_empty() {
+                *pending = Some(id);
+            }
+        });
+    }
 }

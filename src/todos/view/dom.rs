@@ -15,6 +15,15 @@ pub(super) fn focused_element_id() -> Option<String> {
         .filter(|id| !id.is_empty())
 }
 
+/// The id of the element a focus event is about ("" when it has none).
+pub(super) fn target_id(event: &leptos::ev::FocusEvent) -> String {
+    event
+        .target()
+        .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+        .map(|element| element.id())
+        .unwrap_or_default()
+}
+
 /// Moves focus to the element with this id; false if there is none.
 pub(super) fn focus_element(id: &str) -> bool {
     document()

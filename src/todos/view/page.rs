@@ -1,8 +1,12 @@
 //! The todo page: the create form above the list.
 
 use super::{
-    context::PageContext, dom::LIST_HEADING_ID, list::TodoList, list_error::ListError,
-    new_todo::NewTodoForm, posted_errors::PostedChangeErrors,
+    context::PageContext,
+    dom::{target_id, LIST_HEADING_ID},
+    list::TodoList,
+    list_error::ListError,
+    new_todo::NewTodoForm,
+    posted_errors::PostedChangeErrors,
 };
 use crate::{
     lists::model::ListId,
@@ -32,7 +36,11 @@ pub fn TodosPage(list: ListId) -> impl IntoView {
 
     view! {
         <NewTodoForm create />
-        <section aria-labelledby=LIST_HEADING_ID class="mt-10">
+        <section
+            aria-labelledby=LIST_HEADING_ID
+            class="mt-10"
+            on:focusin=move |event| context.focus_moved_to(target_id(&event))
+        >
             <h2
                 id=LIST_HEADING_ID
                 tabindex="-1"
