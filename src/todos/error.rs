@@ -159,6 +159,13 @@ mod ssr {
                 leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
             {
                 response.set_status(self.status());
+                if *self == Self::Unavailable {
+                    // Overload or a failover: worth retrying shortly, not at once.
+                    response.insert_header(
+                        http::header::RETRY_AFTER,
+                        http::HeaderValue::from_static("1"),
+                    );
+                }
             }
         }
     }

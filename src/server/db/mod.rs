@@ -45,6 +45,9 @@ const STATUS_TIMEOUT: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct Database {
     primary: PgPool,
+    /// One connection for the primary's health checks and readiness, apart from the
+    /// pool requests use.
+    primary_probe: PgPool,
     replicas: Arc<[Replica]>,
     /// Where the next read starts looking among the replicas (round robin).
     next_replica: Arc<AtomicUsize>,
@@ -68,12 +71,23 @@ impl Database {
                 .max_lifetime(Some(settings.max_lifetime))
                 .connect_lazy_with(options.clone())
         };
+        let probe = |options: &PgConnectOptions| {
+            PgPoolOptions::new()
+                .max_connections(1)
+                .min_connections(0)
+                .acquire_timeout(STATUS_TIMEOUT)
+                .max_lifetime(Some(settings.max_lifetime))
+                .connect_lazy_with(options.clone())
+        };
         Self {
             primary: pool(&settings.primary, "primary"),
+            primary_probe: probe(&settings.primary),
             replicas: settings
                 .replicas
                 .iter()
-                .map(|options| Replica::new(pool(options, "replica"), describe(options)))
+                .map(|options| {
+                    Replica::new(pool(options, "replica"), probe(options), describe(options))
+                })
                 .collect(),
             next_replica: Arc::new(AtomicUsize::new(0)),
             primary_up: Arc::new(AtomicBool::new(true)),
@@ -131,6 +145,14 @@ impl Database {
             }
             let mut connection = match replica.pool.acquire().await {
                 Ok(connection) => connection,
+                // Every connection busy: the app is over its capacity for reads.
+                // Moving them to the primary would exhaust its pool too, and creates
+                // would fail; the read is answered 503 with Retry-After instead.
+                Err(error) if is_overloaded(&error) => {
+                    self.replica_failed(replica, &error);
+                    count_read("none", "replica_pool_exhausted");
+                    return Err(error);
+                }
                 Err(error) => {
                     self.replica_failed(replica, &error);
                     fallback_reason = "replica_error";
@@ -174,7 +196,10 @@ impl Database {
     /// A read failed on `replica`: a connection problem takes it out of rotation until
     /// a health check finds it well again; any other error just moves the read on.
     fn replica_failed(&self, replica: &Replica, error: &sqlx::Error) {
-        if is_unavailable(error) {
+        if is_overloaded(error) {
+            // Load, not death: its probe has a connection of its own and decides.
+            tracing::warn!(replica = %replica.target, %error, "replica busy: this read is shed");
+        } else if is_unavailable(error) {
             replica.set_health(Some(format!("a read failed: {error}")));
         } else {
             tracing::warn!(replica = %replica.target, %error, "read on the replica failed; trying elsewhere");
@@ -215,7 +240,7 @@ impl Database {
 
     async fn primary_wal_position(&self) -> Option<WalLsn> {
         within_status_timeout(fetch_wal_position(
-            &self.primary,
+            &self.primary_probe,
             "SELECT pg_current_wal_lsn()::text",
         ))
         .await
@@ -224,8 +249,9 @@ impl Database {
     /// Closes every pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         self.primary.close().await;
+        self.primary_probe.close().await;
         for replica in self.replicas.iter() {
-            replica.pool.close().await;
+            replica.close().await;
         }
     }
 
@@ -238,7 +264,7 @@ impl Database {
             sqlx::query_scalar::<_, Option<i64>>(
                 "SELECT max(version) FROM _sqlx_migrations WHERE success",
             )
-            .fetch_one(&self.primary),
+            .fetch_one(&self.primary_probe),
         )
         .await;
         match applied {
@@ -337,8 +363,14 @@ pub fn describe(options: &PgConnectOptions) -> String {
     )
 }
 
+/// Whether `error` means the app has more work than connections: every connection of
+/// the pool was busy for the whole acquire timeout.
+pub fn is_overloaded(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::PoolTimedOut)
+}
+
 /// Whether `error` means the server could not be reached or cannot take the request
-/// now (as opposed to a problem with the request itself).
+/// now (as opposed to a problem with the request itself): answered 503, worth a retry.
 pub fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut
@@ -347,9 +379,15 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_) => true,
         // Class 08: connection exceptions. 57P01-57P03: shutting down or starting up.
-        // 25006: a write reached a read-only server (e.g. during a failover).
+        // 25006: a write reached a read-only server (e.g. during a failover). 57014: the
+        // statement timeout (or a cancel) ended it; 55P03: a lock was not granted in
+        // time. Both are load or contention, not a fault of the request.
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "25006")
+            code.starts_with("08")
+                || matches!(
+                    code.as_ref(),
+                    "57P01" | "57P02" | "57P03" | "25006" | "57014" | "55P03"
+                )
         }),
         _ => false,
     }

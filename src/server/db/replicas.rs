@@ -20,6 +20,9 @@ use std::{
 
 pub(super) struct Replica {
     pub(super) pool: PgPool,
+    /// One connection of its own for the health probe: a pool exhausted by reads must
+    /// not make a healthy replica look dead.
+    probe: PgPool,
     /// `host:port/database`, for logs, probes and metric labels.
     pub(super) target: String,
     healthy: AtomicBool,
@@ -61,14 +64,20 @@ pub enum ReplicaState {
 }
 
 impl Replica {
-    pub(super) fn new(pool: PgPool, target: String) -> Self {
+    pub(super) fn new(pool: PgPool, probe: PgPool, target: String) -> Self {
         Self {
             pool,
+            probe,
             target,
             // Optimistic until the first probe: a read that fails takes it out at once.
             healthy: AtomicBool::new(true),
             reason: Mutex::new(String::new()),
         }
+    }
+
+    pub(super) async fn close(&self) {
+        self.pool.close().await;
+        self.probe.close().await;
     }
 
     pub(super) fn is_healthy(&self) -> bool {
@@ -113,7 +122,7 @@ impl Replica {
                  EXISTS (SELECT 1 FROM pg_stat_wal_receiver \
                          WHERE coalesce(status, 'streaming') = 'streaming')",
             )
-            .fetch_one(&self.pool),
+            .fetch_one(&self.probe),
         )
         .await;
         let mut status = ReplicaStatus {
