@@ -1330,3 +1330,105 @@ async fn a_replica_that_lost_its_stream_leaves_rotation_past_the_limit() {
         "the replica did not return to rotation once streaming"
     );
 }
+
+/// Issue 14, test 5. A burst of reads far above the pool's size: every answer is a 200,
+/// or a 503 with `Retry-After` (shed load), the replica is never taken for dead (its
+/// probe has a connection of its own), and creates, on the primary's pool, keep
+/// succeeding.
+#[tokio::test]
+async fn a_read_burst_over_the_pool_size_is_shed_without_losing_the_replica_or_creates() {
+    let _serial = SERIAL.lock().await;
+    let (app, _proxies) = spawn_app_behind_proxies(
+        true,
+        true,
+        &[
+            FAST_CHECKS[0],
+            ("DATABASE_MAX_CONNECTIONS", "2"),
+            ("DATABASE_ACQUIRE_TIMEOUT_MS", "100"),
+        ],
+    )
+    .await;
+    app.create_ok("before the burst", "").await;
+    let burst = async {
+        join_all((0..300).map(|_| async {
+            let response = app.list_with(&browser_client()).await;
+            let status = response.status().as_u16();
+            let retry_after = response.headers().get("retry-after").is_some();
+            (status, retry_after)
+        }))
+        .await
+    };
+    let creates = async {
+        let creator = browser_client();
+        let mut statuses = Vec::new();
+        for n in 0..20 {
+            statuses.push(
+                app.create(&creator, &format!("during the burst {n}"), "")
+                    .await
+                    .status()
+                    .as_u16(),
+            );
+        }
+        statuses
+    };
+    let watch = async {
+        let mut out = 0;
+        for _ in 0..20 {
+            if !replica_serving_reads(&app).await {
+                out += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        out
+    };
+    let (reads, creates, out) = tokio::join!(burst, creates, watch);
+    let mut histogram = HashMap::<u16, usize>::new();
+    for (status, _) in &reads {
+        *histogram.entry(*status).or_default() += 1;
+    }
+    let shed_without_retry_after = reads
+        .iter()
+        .filter(|(status, retry_after)| *status == 503 && !retry_after)
+        .count();
+    println!(
+        "[pool exhaustion] 300 concurrent reads on a pool of 2: {histogram:?}; 20 creates \
+         meanwhile: {creates:?}; the replica out of rotation in {out} of 20 checks"
+    );
+    assert!(
+        reads
+            .iter()
+            .all(|(status, _)| *status == 200 || *status == 503),
+        "{histogram:?}"
+    );
+    assert!(
+        histogram.get(&503).is_some(),
+        "the burst never exhausted the pool: it proves nothing"
+    );
+    assert_eq!(shed_without_retry_after, 0, "a 503 without Retry-After");
+    assert!(creates.iter().all(|status| *status == 200), "{creates:?}");
+    assert_eq!(out, 0, "the replica was taken out for load");
+    assert!(replica_serving_reads(&app).await);
+}
+
+/// Issue 14: a statement ended by the statement timeout (57014) is load or contention,
+/// not a fault of the request: 503 with `Retry-After`, never a 500.
+#[tokio::test]
+async fn a_statement_timeout_answers_503_with_retry_after() {
+    let _serial = SERIAL.lock().await;
+    let (app, _metrics) = TestApp::start(
+        &create_test_database().await,
+        &[("DATABASE_STATEMENT_TIMEOUT_MS", "300")],
+    )
+    .await;
+    let mut lock = app.primary.begin().await.unwrap();
+    sqlx::query("LOCK TABLE todos IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let create = app.create(&app.client, "waits for the lock", "").await;
+    lock.rollback().await.unwrap();
+    assert_eq!(create.status(), 503);
+    assert_eq!(create.headers()["retry-after"], "1");
+    assert_eq!(create.text().await.unwrap(), r#""Unavailable""#);
+    assert_eq!(app.stored_count().await, 0);
+}
