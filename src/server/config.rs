@@ -95,6 +95,11 @@ pub struct DatabaseSettings {
     /// How long a request may wait for a connection (including connecting) before it
     /// fails, instead of hanging when a database is unreachable.
     pub acquire_timeout: Duration,
+    /// How long a read on a replica may take before the app gives up on it, takes the
+    /// replica out of rotation and reads elsewhere: a replica whose network drops
+    /// packets (rather than refusing) would otherwise hold the read until the request
+    /// timeout.
+    pub replica_read_timeout: Duration,
     /// Server-side limit on any single statement.
     pub statement_timeout: Duration,
     /// Idle connections above the minimum are closed after this long.
@@ -175,6 +180,7 @@ impl Settings {
             },
             max_connections,
             acquire_timeout: env.millis("DATABASE_ACQUIRE_TIMEOUT_MS", 2_000)?,
+            replica_read_timeout: env.millis("DATABASE_REPLICA_READ_TIMEOUT_MS", 1_000)?,
             statement_timeout,
             idle_timeout: env.secs("DATABASE_IDLE_TIMEOUT_SECS", 300)?,
             max_lifetime: env.secs("DATABASE_MAX_LIFETIME_SECS", 1_800)?,

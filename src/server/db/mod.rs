@@ -55,6 +55,7 @@ pub struct Database {
     primary_up: Arc<AtomicBool>,
     check_interval: Duration,
     lag_limits: LagLimits,
+    replica_read_timeout: Duration,
 }
 
 impl Database {
@@ -93,6 +94,7 @@ impl Database {
             primary_up: Arc::new(AtomicBool::new(true)),
             check_interval: settings.replica_check_interval,
             lag_limits: settings.replica_lag_limits,
+            replica_read_timeout: settings.replica_read_timeout,
         }
     }
 
@@ -147,8 +149,9 @@ impl Database {
                 Ok(connection) => connection,
                 // Every connection busy: the app is over its capacity for reads.
                 // Moving them to the primary would exhaust its pool too, and creates
-                // would fail; the read is answered 503 with Retry-After instead.
-                Err(error) if is_overloaded(&error) => {
+                // would fail; the read is answered 503 with Retry-After instead. (A
+                // timeout with room in the pool was a connect that got no answer.)
+                Err(error) if is_overloaded(&error) && pool_is_full(&replica.pool) => {
                     self.replica_failed(replica, &error);
                     count_read("none", "replica_pool_exhausted");
                     return Err(error);
@@ -159,22 +162,32 @@ impl Database {
                     continue;
                 }
             };
-            if let Some(lsn) = last_write {
-                match has_replayed(&mut connection, lsn).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        fallback_reason = "replica_behind_client";
-                        continue;
-                    }
-                    Err(error) => {
-                        self.replica_failed(replica, &error);
-                        fallback_reason = "replica_error";
-                        continue;
+            // The check and the query, bounded: a replica that stopped answering (packets
+            // dropped, not refused) leaves rotation and the read moves on. The
+            // connection, in an unknown state, is closed rather than reused.
+            let deadline = tokio::time::Instant::now() + self.replica_read_timeout;
+            let read = async {
+                if let Some(lsn) = last_write {
+                    if !has_replayed(&mut connection, lsn).await? {
+                        return Ok(None);
                     }
                 }
-            }
-            match query(&mut connection).await {
-                Ok(value) => {
+                query(&mut connection).await.map(Some)
+            };
+            let outcome = match tokio::time::timeout_at(deadline, read).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    connection.close_on_drop();
+                    replica.set_health(Some(format!(
+                        "a read got no answer within {} ms",
+                        self.replica_read_timeout.as_millis()
+                    )));
+                    fallback_reason = "replica_error";
+                    continue;
+                }
+            };
+            match outcome {
+                Ok(Some(value)) => {
                     let reason = if last_write.is_some() {
                         "replica_caught_up"
                     } else {
@@ -183,6 +196,7 @@ impl Database {
                     count_read("replica", reason);
                     return Ok(value);
                 }
+                Ok(None) => fallback_reason = "replica_behind_client",
                 Err(error) => {
                     self.replica_failed(replica, &error);
                     fallback_reason = "replica_error";
@@ -196,7 +210,7 @@ impl Database {
     /// A read failed on `replica`: a connection problem takes it out of rotation until
     /// a health check finds it well again; any other error just moves the read on.
     fn replica_failed(&self, replica: &Replica, error: &sqlx::Error) {
-        if is_overloaded(error) {
+        if is_overloaded(error) && pool_is_full(&replica.pool) {
             // Load, not death: its probe has a connection of its own and decides.
             tracing::warn!(replica = %replica.target, %error, "replica busy: this read is shed");
         } else if is_unavailable(error) {
@@ -367,6 +381,12 @@ pub fn describe(options: &PgConnectOptions) -> String {
 /// the pool was busy for the whole acquire timeout.
 pub fn is_overloaded(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::PoolTimedOut)
+}
+
+/// Whether every connection the pool may open is open (so a timeout waiting for one
+/// was the wait for a busy one, not a connect that got no answer).
+fn pool_is_full(pool: &PgPool) -> bool {
+    pool.size() >= pool.options().get_max_connections()
 }
 
 /// Whether `error` means the server could not be reached or cannot take the request
