@@ -1432,3 +1432,74 @@ async fn a_statement_timeout_answers_503_with_retry_after() {
     assert_eq!(create.text().await.unwrap(), r#""Unavailable""#);
     assert_eq!(app.stored_count().await, 0);
 }
+
+/// Issue 14, test 4. The replica's network starts dropping packets (a proxy that stops
+/// forwarding without closing anything) under steady reads: no read fails, and reads
+/// move to the primary within about 2 s (the replica read deadline, then the probe).
+#[tokio::test]
+async fn a_blackholed_replica_costs_no_failed_read_and_leaves_rotation_within_2_s() {
+    let _serial = SERIAL.lock().await;
+    let (app, proxies) = spawn_app_behind_proxies(true, true, &FAST_CHECKS).await;
+    app.create_ok("read through a blackhole", "").await;
+    app.wait_for_replica_todos(1).await;
+    assert!(replica_serving_reads(&app).await);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Seen::default());
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (stop, seen) = (stop.clone(), seen.clone());
+            let url = app.url("/api/list_todos");
+            let list = app.list.to_string();
+            tokio::spawn(async move {
+                let client = browser_client();
+                let mut slowest = Duration::ZERO;
+                while !stop.load(Ordering::Relaxed) {
+                    let asked = Instant::now();
+                    let response = client.post(&url).form(&[("list", &list)]).send().await;
+                    slowest = slowest.max(asked.elapsed());
+                    match response {
+                        Ok(response) if response.status() == 200 => {
+                            seen.reads_ok.fetch_add(1, Ordering::Relaxed)
+                        }
+                        _ => seen.reads_failed.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+                slowest
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    proxies.replica.blackhole();
+    let blackholed = Instant::now();
+    let out_after = wait_until(Duration::from_secs(10), || async {
+        (!replica_serving_reads(&app).await).then(|| blackholed.elapsed())
+    })
+    .await
+    .expect("the blackholed replica stayed in rotation");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut slowest = Duration::ZERO;
+    for reader in readers {
+        slowest = slowest.max(reader.await.unwrap());
+    }
+    let (ok, failed) = (
+        seen.reads_ok.load(Ordering::Relaxed),
+        seen.reads_failed.load(Ordering::Relaxed),
+    );
+    println!(
+        "[blackhole] the replica's packets dropped under 4 readers: {ok} reads ok, {failed} \
+         failed; out of rotation after {} ms; the slowest read took {} ms",
+        out_after.as_millis(),
+        slowest.as_millis()
+    );
+    assert_eq!(failed, 0, "reads failed");
+    assert!(
+        out_after < Duration::from_millis(2_500),
+        "out only after {out_after:?}"
+    );
+    assert!(
+        slowest < Duration::from_millis(2_500),
+        "a read waited {slowest:?}"
+    );
+}

@@ -63,6 +63,8 @@ pub fn with_server(url: &str, addr: SocketAddr) -> String {
 pub struct FaultProxy {
     pub addr: SocketAddr,
     up: Arc<AtomicBool>,
+    /// Forwarding stopped without closing anything: packets dropped, not refused.
+    blackholed: Arc<AtomicBool>,
     connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
     accept_loop: JoinHandle<()>,
 }
@@ -79,21 +81,34 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let up = Arc::new(AtomicBool::new(up));
+        let blackholed = Arc::new(AtomicBool::new(false));
         let connections = Arc::new(Mutex::new(Vec::new()));
         let accept_loop = tokio::spawn({
-            let (up, connections) = (up.clone(), connections.clone());
+            let (up, blackholed, connections) =
+                (up.clone(), blackholed.clone(), connections.clone());
             async move {
                 let mut next = 0;
-                while let Ok((mut client, _)) = listener.accept().await {
+                while let Ok((client, _)) = listener.accept().await {
                     if !up.load(Ordering::SeqCst) {
                         drop(client); // as if nothing listened
                         continue;
                     }
                     let target = targets[next % targets.len()];
                     next += 1;
+                    let blackholed = blackholed.clone();
                     let forward = tokio::spawn(async move {
-                        if let Ok(mut server) = TcpStream::connect(target).await {
-                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        if blackholed.load(Ordering::SeqCst) {
+                            // Accepted, then never a byte: held open until dropped.
+                            let _held = client;
+                            return std::future::pending::<()>().await;
+                        }
+                        if let Ok(server) = TcpStream::connect(target).await {
+                            let (client_read, client_write) = client.into_split();
+                            let (server_read, server_write) = server.into_split();
+                            tokio::join!(
+                                pump(client_read, server_write, blackholed.clone()),
+                                pump(server_read, client_write, blackholed),
+                            );
                         }
                     });
                     connections.lock().unwrap().push(forward);
@@ -103,9 +118,16 @@ impl FaultProxy {
         Self {
             addr,
             up,
+            blackholed,
             connections,
             accept_loop,
         }
+    }
+
+    /// The network drops every packet from now on: nothing is closed or refused,
+    /// nothing arrives either way, on open and on new connections.
+    pub fn blackhole(&self) {
+        self.blackholed.store(true, Ordering::SeqCst);
     }
 
     /// The server "goes down": open connections are cut, new ones closed at once.
@@ -118,6 +140,29 @@ impl FaultProxy {
 
     pub fn up(&self) {
         self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Copies `from` to `to` until either closes; once `blackholed`, what arrives is held
+/// (neither forwarded nor answered), and the connection stays open.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    blackholed: Arc<AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let read = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => return,
+            Ok(read) => read,
+        };
+        if blackholed.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
+            return;
+        }
     }
 }
 
