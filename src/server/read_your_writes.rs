@@ -60,8 +60,11 @@ pub fn last_write() -> Option<WalLsn> {
         .and_then(|cookie| cookie.value().parse().ok())
 }
 
-/// Makes the client's next reads wait for the replica to replay `lsn`.
+/// Makes the client's next reads wait for the replica to replay `lsn`, or the position
+/// its cookie already holds if that is further: two writes answered out of order (two
+/// tabs, a retry) must not move the client's position backwards.
 pub fn remember_write(lsn: WalLsn) {
+    let lsn = last_write().map_or(lsn, |earlier| earlier.max(lsn));
     let cookie = Cookie::build((cookie_name(), lsn.to_string()))
         .path("/")
         .secure(secure())

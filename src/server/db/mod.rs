@@ -28,7 +28,7 @@ use sqlx::{
 use std::{
     future::Future,
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Arc,
     },
     time::Duration,
@@ -53,6 +53,10 @@ pub struct Database {
     next_replica: Arc<AtomicUsize>,
     /// The last health check's verdict on the primary, for logging its changes.
     primary_up: Arc<AtomicBool>,
+    /// The furthest WAL position of the primary this process has seen (health checks,
+    /// its own writes): a client's read-your-writes position beyond it is checked once
+    /// against the primary, and ignored if the primary has not reached it (forged).
+    primary_reached: Arc<AtomicU64>,
     check_interval: Duration,
     lag_limits: LagLimits,
     replica_read_timeout: Duration,
@@ -92,6 +96,7 @@ impl Database {
                 .collect(),
             next_replica: Arc::new(AtomicUsize::new(0)),
             primary_up: Arc::new(AtomicBool::new(true)),
+            primary_reached: Arc::new(AtomicU64::new(0)),
             check_interval: settings.replica_check_interval,
             lag_limits: settings.replica_lag_limits,
             replica_read_timeout: settings.replica_read_timeout,
@@ -114,7 +119,39 @@ impl Database {
     /// replayed up to it shows that write. Insert position, not flush position: it is
     /// never behind the commit record just written.
     pub async fn wal_position_after_write(&self) -> sqlx::Result<WalLsn> {
-        fetch_wal_position(&self.primary, "SELECT pg_current_wal_insert_lsn()::text").await
+        let lsn =
+            fetch_wal_position(&self.primary, "SELECT pg_current_wal_insert_lsn()::text").await?;
+        self.primary_reached_at_least(lsn);
+        Ok(lsn)
+    }
+
+    fn primary_reached_at_least(&self, lsn: WalLsn) {
+        self.primary_reached
+            .fetch_max(lsn.as_u64(), Ordering::Relaxed);
+    }
+
+    /// The client's read-your-writes position if it is one the primary has reached: a
+    /// cookie is the client's to edit, and a position far in the future would send
+    /// every read of that client to the primary. A position beyond what this process
+    /// has seen (another pod's write, after the last health check) costs one query on
+    /// the primary.
+    async fn credible(&self, last_write: Option<WalLsn>) -> Option<WalLsn> {
+        let lsn = last_write?;
+        if lsn.as_u64() <= self.primary_reached.load(Ordering::Relaxed) {
+            return Some(lsn);
+        }
+        match self.primary_wal_position().await {
+            Some(primary) if lsn <= primary => Some(lsn),
+            Some(_) => {
+                tracing::warn!(
+                    "a client's read-your-writes position is beyond the primary's: ignored"
+                );
+                count_read("none", "client_position_ignored");
+                None
+            }
+            // The primary cannot tell: keep the promise, reads will wait for replicas.
+            None => Some(lsn),
+        }
     }
 
     /// Runs the read `query` where it sees the client's `last_write`: on a healthy
@@ -135,6 +172,7 @@ impl Database {
             count_read("primary", "no_replica");
             return query(&mut *self.primary.acquire().await?).await;
         }
+        let last_write = self.credible(last_write).await;
 
         // Why the primary has to serve this read, if it comes to that.
         let mut fallback_reason = "no_healthy_replica";
@@ -253,11 +291,13 @@ impl Database {
     }
 
     async fn primary_wal_position(&self) -> Option<WalLsn> {
-        within_status_timeout(fetch_wal_position(
+        let lsn = within_status_timeout(fetch_wal_position(
             &self.primary_probe,
-            "SELECT pg_current_wal_lsn()::text",
+            "SELECT pg_current_wal_insert_lsn()::text",
         ))
-        .await
+        .await?;
+        self.primary_reached_at_least(lsn);
+        Some(lsn)
     }
 
     /// Closes every pool, waiting for connections in use to be returned.

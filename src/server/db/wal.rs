@@ -29,6 +29,11 @@ impl FromStr for WalLsn {
 }
 
 impl WalLsn {
+    /// As a number, for an atomic store.
+    pub(super) fn as_u64(self) -> u64 {
+        self.0
+    }
+
     /// Bytes of WAL from `earlier` to `self`; 0 if `earlier` is not earlier.
     pub fn bytes_after(self, earlier: WalLsn) -> u64 {
         self.0.saturating_sub(earlier.0)
