@@ -1503,3 +1503,49 @@ async fn a_blackholed_replica_costs_no_failed_read_and_leaves_rotation_within_2_
         "a read waited {slowest:?}"
     );
 }
+
+/// Issue 14, test 8 (in part). The read-your-writes cookie is the client's to edit: a
+/// position far beyond the primary's is ignored (after one check on the primary), so
+/// that client's reads still come from a replica instead of the primary for good.
+#[tokio::test]
+async fn a_forged_read_your_writes_position_does_not_send_reads_to_the_primary() {
+    let _serial = SERIAL.lock().await;
+    let (app, metrics) = TestApp::start(&create_test_database().await, &[]).await;
+    app.create_ok("seen by everyone", "").await;
+    app.wait_for_replica_todos(1).await;
+    let scrape = || async {
+        reqwest::get(format!("http://{metrics}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let from_replica = r#"tasks_db_reads_total{server="replica",reason="no_recent_write"}"#;
+    let ignored = r#"tasks_db_reads_total{server="none",reason="client_position_ignored"}"#;
+    let before = scrape().await;
+    let forger = reqwest::Client::new();
+    for _ in 0..5 {
+        let response = forger
+            .post(app.url("/api/list_todos"))
+            .header("sec-fetch-site", "same-origin")
+            .header("cookie", "tasks_last_write=FFFFFFFF/FFFFFFFF")
+            .form(&[("list", app.list.to_string())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let page: TodoPage = response.json().await.unwrap();
+        assert_eq!(page.todos.len(), 1);
+    }
+    let after = scrape().await;
+    let delta = |name: &str| counter_value(&after, name) - counter_value(&before, name);
+    println!(
+        "[forged position] 5 reads with a WAL position of FFFFFFFF/FFFFFFFF: {} served by \
+         the replica, the position ignored {} times",
+        delta(from_replica),
+        delta(ignored)
+    );
+    assert_eq!(delta(from_replica), 5.0);
+    assert_eq!(delta(ignored), 5.0);
+}
