@@ -30,6 +30,9 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Send `Strict-Transport-Security`: only when clients reach the app over TLS.
     pub hsts: bool,
+    /// `/readyz` adds the primary's and each replica's state, probed for the request
+    /// (`READYZ_DETAILS`): for tests and debugging, not for a public listener.
+    pub readyz_details: bool,
     /// The app's address as browsers see it (`PUBLIC_URL`), when configured: an
     /// `https://` one makes cookies `Secure` with the `__Host-` prefix.
     pub public_url: Option<String>,
@@ -199,6 +202,7 @@ impl Settings {
             metrics_addr,
             request_timeout: env.millis("REQUEST_TIMEOUT_MS", 15_000)?,
             hsts: env.flag("HSTS")?,
+            readyz_details: env.flag("READYZ_DETAILS")?,
             public_url: env.get("PUBLIC_URL").map(parse_public_url).transpose()?,
             shutdown_grace: env.secs("SHUTDOWN_GRACE_SECS", 20)?,
             connections: ConnectionLimits {

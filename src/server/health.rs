@@ -1,7 +1,7 @@
 //! Probes for Kubernetes: liveness (`/healthz`) and readiness (`/readyz`).
 
 use super::{
-    db::{PrimaryReadiness, ReplicaStatus},
+    db::{NotReady, PrimaryReadiness, ReplicaStatus},
     state::AppState,
 };
 use axum::{extract::State, http::StatusCode, Json};
@@ -30,10 +30,15 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, String) {
 #[derive(Serialize)]
 pub struct ReadinessReport {
     status: Readiness,
-    primary: PrimaryReadiness,
-    /// Reported for operators; a replica problem alone does not make the app unready,
-    /// since reads fall back to the primary.
-    replicas: Vec<ReplicaStatus>,
+    /// Why not ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<NotReady>,
+    /// With `READYZ_DETAILS=true` only (tests, debugging): the primary and each replica
+    /// probed now. The public listener does not run queries for anyone who asks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    primary: Option<PrimaryReadiness>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replicas: Option<Vec<ReplicaStatus>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -43,18 +48,28 @@ pub enum Readiness {
     NotReady,
 }
 
-/// Readiness: the primary answers within a short timeout and every migration this build
-/// knows is applied. 200 when ready, 503 when not; the body says why.
+/// Readiness, as the background health checks last found it (`Database::readiness`):
+/// 200 when ready, 503 when not, with the reason. A primary outage alone does not make
+/// the pod unready while a replica serves reads.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<ReadinessReport>) {
-    let (primary, replicas) =
-        tokio::join!(state.db.primary_readiness(), state.db.replica_statuses());
-    let (code, status) = if primary == PrimaryReadiness::Ok {
-        (StatusCode::OK, Readiness::Ready)
+    let (code, status, reason) = match state.db.readiness() {
+        Ok(()) => (StatusCode::OK, Readiness::Ready, None),
+        Err(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Readiness::NotReady,
+            Some(reason),
+        ),
+    };
+    let (primary, replicas) = if state.readyz_details {
+        let (primary, replicas) =
+            tokio::join!(state.db.primary_readiness(), state.db.replica_statuses());
+        (Some(primary), Some(replicas))
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Readiness::NotReady)
+        (None, None)
     };
     let body = ReadinessReport {
         status,
+        reason,
         primary,
         replicas,
     };

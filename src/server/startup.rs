@@ -82,6 +82,7 @@ impl Application {
             secure_cookies: settings.http.served_over_https(),
             public_url: settings.http.public_url.clone(),
             list_max_todos: settings.list_max_todos,
+            readyz_details: settings.http.readyz_details,
         };
         let router =
             middleware::apply(router(state), &settings.http, hash_files, in_flight.clone());

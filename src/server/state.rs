@@ -17,4 +17,7 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// At most this many todos in one list.
     pub list_max_todos: i64,
+    /// `/readyz` adds live probes of every database (`READYZ_DETAILS`).
+    #[from_ref(skip)]
+    pub readyz_details: bool,
 }

@@ -69,6 +69,8 @@ impl TestApp {
                 ("METRICS_ADDR", None) => Some("127.0.0.1:0".to_owned()),
                 // Tests write fast from one address; the limit has a test of its own.
                 ("WRITE_RATE_LIMIT_PER_MINUTE", None) => Some("0".to_owned()),
+                // Tests read each database's state from /readyz.
+                ("READYZ_DETAILS", None) => Some("true".to_owned()),
                 _ => None,
             }
         })

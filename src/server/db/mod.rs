@@ -51,8 +51,13 @@ pub struct Database {
     replicas: Arc<[Replica]>,
     /// Where the next read starts looking among the replicas (round robin).
     next_replica: Arc<AtomicUsize>,
-    /// The last health check's verdict on the primary, for logging its changes.
+    /// The last health check's verdict on the primary (readiness, and logging its
+    /// changes).
     primary_up: Arc<AtomicBool>,
+    /// Whether a health check has run yet.
+    checked: Arc<AtomicBool>,
+    /// Whether the primary, when last reached, had every migration of this build.
+    schema_current: Arc<AtomicBool>,
     /// The furthest WAL position of the primary this process has seen (health checks,
     /// its own writes): a client's read-your-writes position beyond it is checked once
     /// against the primary, and ignored if the primary has not reached it (forged).
@@ -96,6 +101,8 @@ impl Database {
                 .collect(),
             next_replica: Arc::new(AtomicUsize::new(0)),
             primary_up: Arc::new(AtomicBool::new(true)),
+            checked: Arc::new(AtomicBool::new(false)),
+            schema_current: Arc::new(AtomicBool::new(false)),
             primary_reached: Arc::new(AtomicU64::new(0)),
             check_interval: settings.replica_check_interval,
             lag_limits: settings.replica_lag_limits,
@@ -282,12 +289,47 @@ impl Database {
                 );
             }
         }
+        if primary_up {
+            match self.primary_readiness().await {
+                PrimaryReadiness::Ok => self.schema_current.store(true, Ordering::Relaxed),
+                PrimaryReadiness::MigrationsPending => {
+                    self.schema_current.store(false, Ordering::Relaxed)
+                }
+                // Lost since: what is known of the schema stays as it was.
+                PrimaryReadiness::Unreachable => {}
+            }
+        }
         let lag_limits = self.lag_limits;
         let probes = self.replicas.iter().map(|replica| async move {
             let status = replica.probe(primary_lsn).await;
             replica.set_health(status.problem(lag_limits));
         });
         futures::future::join_all(probes).await;
+        self.checked.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether this process can serve, from the health checks' last verdicts: no query
+    /// runs here, so the probe costs nothing and says the same to every caller.
+    ///
+    /// Not ready only for what this pod alone can fix by being replaced or waited for:
+    /// not checked yet, the schema not (yet) that of this build, or no database at all
+    /// reachable. A primary outage with a replica reachable is shared by every pod:
+    /// taking them all out of the load balancer would fail the reads that the replicas
+    /// still serve (and creates answer 503 meanwhile).
+    pub fn readiness(&self) -> Result<(), NotReady> {
+        if !self.checked.load(Ordering::Relaxed) {
+            return Err(NotReady::Starting);
+        }
+        if !self.schema_current.load(Ordering::Relaxed) {
+            return Err(NotReady::MigrationsPending);
+        }
+        let primary_up = self.primary_up.load(Ordering::Relaxed);
+        let replica_up = self.replicas.iter().any(Replica::is_healthy);
+        if primary_up || replica_up {
+            Ok(())
+        } else {
+            Err(NotReady::NoDatabase)
+        }
     }
 
     async fn primary_wal_position(&self) -> Option<WalLsn> {
@@ -393,6 +435,18 @@ impl Database {
                 .set(seconds);
         }
     }
+}
+
+/// Why the process is not ready (`/readyz`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotReady {
+    /// No health check has run yet.
+    Starting,
+    /// The primary lacks a migration of this build (or was never reached to tell).
+    MigrationsPending,
+    /// Neither the primary nor any replica answers.
+    NoDatabase,
 }
 
 /// What `/readyz` reports of the primary.
