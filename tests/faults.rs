@@ -290,7 +290,30 @@ async fn primary_stopped_mid_traffic() {
 
     tokio::time::sleep(Duration::from_millis(700)).await;
     proxies.primary.down();
-    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    // Readiness all along: a primary outage is every pod's, and the replica still
+    // serves reads; taking the pod out of the load balancer would fail those too.
+    let (mut ready, mut unready) = (0, 0);
+    let down_since = Instant::now();
+    while down_since.elapsed() < Duration::from_millis(3_000) {
+        let status = app
+            .client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        if status == 200 {
+            ready += 1;
+        } else {
+            unready += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!("[primary stopped] /readyz while the primary was down: {ready} ready, {unready} not");
+    assert_eq!(
+        unready, 0,
+        "the pod reported itself unready for a shared primary outage"
+    );
     let failed_while_down = seen.create_failures.lock().unwrap().len();
     proxies.primary.up();
     let acknowledged_at_recovery = seen.acknowledged.lock().unwrap().len();
@@ -925,6 +948,7 @@ fn serve_a_stuck_handler(grace: Duration) {
         metrics_addr: None,
         request_timeout: Duration::from_millis(500),
         hsts: false,
+        readyz_details: false,
         public_url: None,
         shutdown_grace: grace,
         connections: ConnectionLimits {
@@ -1160,21 +1184,6 @@ async fn spawn_app_on_the_delayed_replica(
     TestApp::start(&db, settings).await
 }
 
-/// Whether the app's replica serves reads, as `/readyz` reports the health checker's
-/// verdict.
-async fn replica_serving_reads(app: &TestApp) -> bool {
-    let report: serde_json::Value = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    report["replicas"][0]["serving_reads"] == true
-}
-
 /// Issue 14, test 2. After a quiet period a few bytes of housekeeping WAL wait for
 /// replay while the last replayed transaction grows old: the replica must not be taken
 /// for late. 40 s without a write; the replica stays in rotation all along and serves
@@ -1194,7 +1203,7 @@ async fn an_idle_primary_leaves_the_replica_in_rotation() {
     let (mut checks, mut out) = (0, 0);
     while started.elapsed() < idle {
         checks += 1;
-        if !replica_serving_reads(&app).await {
+        if !replica_serving(&app).await {
             out += 1;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -1285,7 +1294,7 @@ async fn a_replica_that_lost_its_stream_leaves_rotation_past_the_limit() {
         .await
         .unwrap();
     assert!(
-        replica_serving_reads(&app).await,
+        replica_serving(&app).await,
         "the replica serves reads to begin with"
     );
     let restore = RestoreConninfo {
@@ -1302,7 +1311,7 @@ async fn a_replica_that_lost_its_stream_leaves_rotation_past_the_limit() {
         app.create_ok(&format!("written while the stream is lost {creates}"), "")
             .await;
         creates += 1;
-        if !replica_serving_reads(&app).await {
+        if !replica_serving(&app).await {
             left_after = Some(stalled.elapsed());
             break;
         }
@@ -1311,7 +1320,7 @@ async fn a_replica_that_lost_its_stream_leaves_rotation_past_the_limit() {
     let left_after = left_after.expect("the replica stayed in rotation without its stream");
     drop(restore);
     let back = wait_until(Duration::from_secs(30), || async {
-        replica_serving_reads(&app).await.then_some(())
+        replica_serving(&app).await.then_some(())
     })
     .await;
     println!(
@@ -1374,7 +1383,7 @@ async fn a_read_burst_over_the_pool_size_is_shed_without_losing_the_replica_or_c
     let watch = async {
         let mut out = 0;
         for _ in 0..20 {
-            if !replica_serving_reads(&app).await {
+            if !replica_serving(&app).await {
                 out += 1;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -1407,7 +1416,7 @@ async fn a_read_burst_over_the_pool_size_is_shed_without_losing_the_replica_or_c
     assert_eq!(shed_without_retry_after, 0, "a 503 without Retry-After");
     assert!(creates.iter().all(|status| *status == 200), "{creates:?}");
     assert_eq!(out, 0, "the replica was taken out for load");
-    assert!(replica_serving_reads(&app).await);
+    assert!(replica_serving(&app).await);
 }
 
 /// Issue 14: a statement ended by the statement timeout (57014) is load or contention,
@@ -1442,7 +1451,7 @@ async fn a_blackholed_replica_costs_no_failed_read_and_leaves_rotation_within_2_
     let (app, proxies) = spawn_app_behind_proxies(true, true, &FAST_CHECKS).await;
     app.create_ok("read through a blackhole", "").await;
     app.wait_for_replica_todos(1).await;
-    assert!(replica_serving_reads(&app).await);
+    assert!(replica_serving(&app).await);
 
     let stop = Arc::new(AtomicBool::new(false));
     let seen = Arc::new(Seen::default());
@@ -1473,7 +1482,7 @@ async fn a_blackholed_replica_costs_no_failed_read_and_leaves_rotation_within_2_
     proxies.replica.blackhole();
     let blackholed = Instant::now();
     let out_after = wait_until(Duration::from_secs(10), || async {
-        (!replica_serving_reads(&app).await).then(|| blackholed.elapsed())
+        (!replica_serving(&app).await).then(|| blackholed.elapsed())
     })
     .await
     .expect("the blackholed replica stayed in rotation");

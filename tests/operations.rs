@@ -32,9 +32,14 @@ async fn liveness_and_readiness_probes() {
     assert_eq!(live.status(), 200);
     assert_eq!(live.headers()["cache-control"], "no-store");
 
-    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
-    assert_eq!(ready.status(), 200);
-    let body: Value = ready.json().await.unwrap();
+    // Ready once the first health check has run (at start, within milliseconds).
+    let body: Value = support::app::wait_until(std::time::Duration::from_secs(5), || async {
+        let ready = app.client.get(app.url("/readyz")).send().await.ok()?;
+        (ready.status() == 200).then_some(())?;
+        ready.json().await.ok()
+    })
+    .await
+    .expect("the app never became ready");
     assert_eq!(body["status"], "ready");
     assert_eq!(body["primary"], "ok");
     let replica = &body["replicas"][0];
@@ -47,15 +52,21 @@ async fn liveness_and_readiness_probes() {
     assert!(replica["replay_lag_bytes"].is_u64(), "{body}");
     assert!(replica["replay_lag_seconds"].is_f64(), "{body}");
 
-    // A migration this build knows but the database lacks makes the app unready.
+    // A migration this build knows but the database lacks makes the app unready, from
+    // the next health check on (readiness answers from the checks' verdict).
     sqlx::query("DELETE FROM _sqlx_migrations")
         .execute(&app.primary)
         .await
         .unwrap();
-    let unready = app.client.get(app.url("/readyz")).send().await.unwrap();
-    assert_eq!(unready.status(), 503);
-    let body: Value = unready.json().await.unwrap();
+    let body: Value = support::app::wait_until(std::time::Duration::from_secs(5), || async {
+        let unready = app.client.get(app.url("/readyz")).send().await.ok()?;
+        (unready.status() == 503).then_some(())?;
+        unready.json().await.ok()
+    })
+    .await
+    .expect("the app stayed ready without its migrations");
     assert_eq!(body["status"], "not_ready");
+    assert_eq!(body["reason"], "migrations_pending");
     assert_eq!(body["primary"], "migrations_pending");
     // Liveness does not depend on the database.
     let live = app.client.get(app.url("/healthz")).send().await.unwrap();
