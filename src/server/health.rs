@@ -33,8 +33,8 @@ pub struct ReadinessReport {
     /// Why not ready.
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<NotReady>,
-    /// With `READYZ_DETAILS=true` only (tests, debugging): the primary and each replica
-    /// probed now. The public listener does not run queries for anyone who asks.
+    /// With `READYZ_DETAILS=true` only (tests, debugging): the primary probed now, and
+    /// each replica as the last health check found it.
     #[serde(skip_serializing_if = "Option::is_none")]
     primary: Option<PrimaryReadiness>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,9 +61,10 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         ),
     };
     let (primary, replicas) = if state.readyz_details {
-        let (primary, replicas) =
-            tokio::join!(state.db.primary_readiness(), state.db.replica_statuses());
-        (Some(primary), Some(replicas))
+        (
+            Some(state.db.primary_readiness().await),
+            Some(state.db.replica_statuses()),
+        )
     } else {
         (None, None)
     };

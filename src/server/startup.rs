@@ -203,7 +203,7 @@ fn metrics_router(handle: PrometheusHandle, db: Database, in_flight: InFlight) -
                 ::metrics::gauge!(metrics::HTTP_REQUESTS_IN_FLIGHT).set(requests.in_flight as f64);
                 ::metrics::gauge!(metrics::HTTP_REQUESTS_STUCK).set(requests.stuck.len() as f64);
                 db.record_pool_gauges();
-                db.record_replica_gauges().await;
+                db.record_replica_gauges();
                 handle.run_upkeep();
                 handle.render()
             }

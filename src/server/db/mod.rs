@@ -221,6 +221,17 @@ impl Database {
             };
             let outcome = match tokio::time::timeout_at(deadline, read).await {
                 Ok(outcome) => outcome,
+                // Every connection busy and this read still slow: the app (or the
+                // replica) is overloaded, not cut off. Shed it (503), as when no
+                // connection is free; the probe decides the replica's health.
+                Err(_) if pool_is_full(&replica.pool) => {
+                    connection.close_on_drop();
+                    count_read("none", "replica_overloaded");
+                    return Err(sqlx::Error::Io(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "a read on a busy replica took too long",
+                    )));
+                }
                 Err(_) => {
                     connection.close_on_drop();
                     replica.set_health(Some(format!(
@@ -248,6 +259,12 @@ impl Database {
                 }
             }
         }
+        // Reads never take the primary's last connection from writes: with every
+        // connection busy, the read is shed (503) instead of queueing before creates.
+        if pool_is_full(&self.primary) && self.primary.num_idle() == 0 {
+            count_read("none", "primary_busy");
+            return Err(sqlx::Error::PoolTimedOut);
+        }
         count_read("primary", fallback_reason);
         query(&mut *self.primary.acquire().await?).await
     }
@@ -255,8 +272,9 @@ impl Database {
     /// A read failed on `replica`: a connection problem takes it out of rotation until
     /// a health check finds it well again; any other error just moves the read on.
     fn replica_failed(&self, replica: &Replica, error: &sqlx::Error) {
-        if is_overloaded(error) && pool_is_full(&replica.pool) {
-            // Load, not death: its probe has a connection of its own and decides.
+        if is_overloaded(error) {
+            // Load (or a connect that hangs): not proof of death. Its probe, on a
+            // connection of its own, and the read deadline decide its health.
             tracing::warn!(replica = %replica.target, %error, "replica busy: this read is shed");
         } else if is_unavailable(error) {
             replica.set_health(Some(format!("a read failed: {error}")));
@@ -302,7 +320,7 @@ impl Database {
         let lag_limits = self.lag_limits;
         let probes = self.replicas.iter().map(|replica| async move {
             let status = replica.probe(primary_lsn).await;
-            replica.set_health(status.problem(lag_limits));
+            replica.checked(status, lag_limits);
         });
         futures::future::join_all(probes).await;
         self.checked.store(true, Ordering::Relaxed);
@@ -375,17 +393,8 @@ impl Database {
     }
 
     /// Probes every replica now, each query bounded by [`STATUS_TIMEOUT`].
-    pub async fn replica_statuses(&self) -> Vec<ReplicaStatus> {
-        if self.replicas.is_empty() {
-            return Vec::new();
-        }
-        let primary_lsn = self.primary_wal_position().await;
-        futures::future::join_all(
-            self.replicas
-                .iter()
-                .map(|replica| replica.probe(primary_lsn)),
-        )
-        .await
+    pub fn replica_statuses(&self) -> Vec<ReplicaStatus> {
+        self.replicas.iter().map(Replica::last_status).collect()
     }
 
     /// Samples each pool's connections into the pool gauges.
@@ -421,8 +430,8 @@ impl Database {
     }
 
     /// Samples each replica's state into the replica gauges.
-    pub async fn record_replica_gauges(&self) {
-        for status in self.replica_statuses().await {
+    pub fn record_replica_gauges(&self) {
+        for status in self.replica_statuses() {
             let up = if status.serving_reads { 1.0 } else { 0.0 };
             metrics::gauge!(DB_REPLICA_UP, "replica" => status.target.clone()).set(up);
             // NaN when unknown, never the last value seen: a stale 0 would hide trouble.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 use std::{
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU32, Ordering},
         Mutex,
     },
     time::Duration,
@@ -28,7 +28,19 @@ pub(super) struct Replica {
     healthy: AtomicBool,
     /// Why the replica is unhealthy, for the log line of the change.
     reason: Mutex<String>,
+    /// What the last health check found, for `/readyz` details and the metrics: they
+    /// report it rather than probe again, so no one asking can load the replica or
+    /// hold the probe's connection.
+    last_status: Mutex<Option<ReplicaStatus>>,
+    /// Health checks in a row that got no answer in time.
+    unanswered_checks: AtomicU32,
 }
+
+/// Health checks in a row that must go unanswered before a replica leaves rotation: one
+/// late answer is as likely a busy process (its timers late under load) as a dead
+/// replica, and taking the replica out would send every read to the primary. A read
+/// that fails to connect, or gets no answer within its deadline, takes it out at once.
+const UNANSWERED_CHECKS_TO_LEAVE: u32 = 2;
 
 /// What a probe found on a replica; `/readyz` reports it as is.
 #[derive(Debug, Clone, Serialize)]
@@ -72,12 +84,45 @@ impl Replica {
             // Optimistic until the first probe: a read that fails takes it out at once.
             healthy: AtomicBool::new(true),
             reason: Mutex::new(String::new()),
+            last_status: Mutex::new(None),
+            unanswered_checks: AtomicU32::new(0),
         }
     }
 
     pub(super) async fn close(&self) {
         self.pool.close().await;
         self.probe.close().await;
+    }
+
+    /// Records what a health check found, and decides whether the replica serves reads.
+    pub(super) fn checked(&self, status: ReplicaStatus, limits: LagLimits) {
+        let unanswered = if status.status == ReplicaState::Unreachable {
+            self.unanswered_checks.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            self.unanswered_checks.store(0, Ordering::Relaxed);
+            0
+        };
+        if unanswered == 0 || unanswered >= UNANSWERED_CHECKS_TO_LEAVE {
+            self.set_health(status.problem(limits));
+        }
+        *self
+            .last_status
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(status);
+    }
+
+    /// What the last health check found (with whether it serves reads now); before
+    /// the first one, "unreachable".
+    pub(super) fn last_status(&self) -> ReplicaStatus {
+        let last = self
+            .last_status
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        ReplicaStatus {
+            serving_reads: self.is_healthy(),
+            ..last.unwrap_or_else(|| ReplicaStatus::unknown(self.target.clone()))
+        }
     }
 
     pub(super) fn is_healthy(&self) -> bool {
@@ -154,6 +199,18 @@ impl Replica {
 }
 
 impl ReplicaStatus {
+    fn unknown(target: String) -> Self {
+        Self {
+            target,
+            status: ReplicaState::Unreachable,
+            replay_lag_bytes: None,
+            replay_lag_seconds: None,
+            streaming: false,
+            since_last_replay_seconds: None,
+            serving_reads: false,
+        }
+    }
+
     /// Why this replica must not serve reads, if it must not.
     ///
     /// While it streams, a replica is current when its lag in time *or* in bytes is
