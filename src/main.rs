@@ -143,8 +143,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
     telemetry::init(settings.log_format);
     match command {
         Command::Migrate => {
-            Database::connect_lazy(&settings.database)
-                .migrate()
+            Database::migrate_with_timeouts(&settings.database.primary, settings.migrations)
                 .await
                 .map_err(StartupError::Migrate)?;
             tracing::info!("migrations applied");

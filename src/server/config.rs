@@ -16,6 +16,7 @@ pub struct Settings {
     pub http: HttpSettings,
     /// At most this many todos in one list (`LIST_MAX_TODOS`).
     pub list_max_todos: i64,
+    pub migrations: MigrationSettings,
     pub log_format: LogFormat,
 }
 
@@ -110,6 +111,23 @@ pub struct DatabaseSettings {
     /// Connections are replaced after this long, so none outlives a failover or a
     /// credentials rotation by much.
     pub max_lifetime: Duration,
+}
+
+/// When and how the schema is migrated.
+#[derive(Clone, Copy, Debug)]
+pub struct MigrationSettings {
+    /// `tasks serve` applies pending migrations as it starts (`MIGRATE_ON_START`, the
+    /// default: local development, compose). The chart turns it off and migrates in a
+    /// Job before the new pods start (`tasks migrate`); a pod then reports
+    /// `migrations_pending` on `/readyz` until the schema is this build's.
+    pub on_start: bool,
+    /// `tasks migrate`: how long a statement may wait for a lock before the migration
+    /// gives up (and the Job retries) rather than queueing every query of the app
+    /// behind its lock request.
+    pub lock_timeout: Duration,
+    /// `tasks migrate`: how long a statement may run (an index build on a large table
+    /// takes longer than any request may).
+    pub statement_timeout: Duration,
 }
 
 /// How far behind the primary a replica may be and still serve reads.
@@ -251,10 +269,20 @@ impl Settings {
             }
         };
 
+        let migrations = MigrationSettings {
+            on_start: match env.get("MIGRATE_ON_START") {
+                None => true,
+                Some(_) => env.flag("MIGRATE_ON_START")?,
+            },
+            lock_timeout: env.millis("MIGRATION_LOCK_TIMEOUT_MS", 5_000)?,
+            statement_timeout: env.millis("MIGRATION_STATEMENT_TIMEOUT_MS", 600_000)?,
+        };
+
         Ok(Self {
             database,
             http,
             list_max_todos,
+            migrations,
             log_format,
         })
     }

@@ -60,7 +60,12 @@ impl Application {
         let db = Database::connect_lazy(&settings.database);
         // A database that is down must not make the server crash-loop: it starts all the
         // same, reports itself not ready (/readyz) and migrates once the primary answers.
-        if let Err(error) = db.migrate().await {
+        if !settings.migrations.on_start {
+            tracing::info!(
+                "migrations are left to `tasks migrate` (MIGRATE_ON_START=false); \
+                 not ready until the schema is this build's"
+            );
+        } else if let Err(error) = db.migrate().await {
             tracing::error!(%error, "could not apply migrations at start-up; retrying in the background");
             tokio::spawn(migrate_until_done(db.clone()));
         }

@@ -12,7 +12,7 @@ pub use replicas::{ReplicaState, ReplicaStatus};
 pub use wal::WalLsn;
 
 use crate::server::{
-    config::{DatabaseSettings, LagLimits},
+    config::{DatabaseSettings, LagLimits, MigrationSettings},
     metrics::{
         DB_POOL_CONNECTIONS, DB_POOL_MAX_CONNECTIONS, DB_READS, DB_REPLICA_LAG_BYTES,
         DB_REPLICA_LAG_SECONDS, DB_REPLICA_UP,
@@ -120,6 +120,33 @@ impl Database {
     /// together apply each migration once.
     pub async fn migrate(&self) -> Result<(), MigrateError> {
         MIGRATOR.run(&self.primary).await
+    }
+
+    /// `tasks migrate` (the deploy's migration Job): applies pending migrations on one
+    /// connection of its own, whose statements wait at most `lock_timeout` for a lock
+    /// and run at most `statement_timeout`. Each migration runs in a transaction: one
+    /// that gives up (a long transaction holds its table) leaves nothing half-applied,
+    /// and the app's queries queue behind its lock request for no longer than the lock
+    /// timeout. The Job retries.
+    pub async fn migrate_with_timeouts(
+        primary: &PgConnectOptions,
+        migrations: MigrationSettings,
+    ) -> Result<(), MigrateError> {
+        use sqlx::Connection;
+        let options = primary.clone().options([
+            (
+                "lock_timeout",
+                migrations.lock_timeout.as_millis().to_string(),
+            ),
+            (
+                "statement_timeout",
+                migrations.statement_timeout.as_millis().to_string(),
+            ),
+        ]);
+        let mut connection = PgConnection::connect_with(&options).await?;
+        let applied = MIGRATOR.run(&mut connection).await;
+        let _ = connection.close().await;
+        applied
     }
 
     /// The primary's WAL position after a write has committed. A replica that has
