@@ -339,3 +339,133 @@ fn todos_from_before_lists_move_into_one_list_that_tasks_lists_prints() {
         "[migration] 40 todos from before lists and 1 from the old release in one list: {row}"
     );
 }
+
+/// Issue 14, test 7. A new release migrates while a long transaction of the old one
+/// holds `todos` (a slow report, a stuck request): the migration's `ALTER TABLE` waits
+/// for its lock at most `MIGRATION_LOCK_TIMEOUT_MS`, then gives up (the Job retries),
+/// and nothing is half-applied. The app's reads, which queue behind a waiting lock
+/// request, are held no longer than that. Once the transaction ends, the retry applies.
+#[test]
+fn a_migration_that_cannot_get_its_lock_gives_up_in_time_and_leaves_nothing_half_applied() {
+    use sqlx::{Connection, Executor};
+    use std::time::{Duration, Instant};
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let admin_url = std::env::var("TEST_ADMIN_DATABASE_URL")
+        .expect("TEST_ADMIN_DATABASE_URL is not set: run through scripts/test.sh");
+    let app_url = std::env::var("DATABASE_URL").expect("DATABASE_URL is not set");
+    let database = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let url = format!("{}/{database}", app_url.rsplit_once('/').unwrap().0);
+    // The previous release's schema, recorded by its migrator: the migrations before
+    // lists, from a directory of their own.
+    let previous = std::env::temp_dir().join(format!("tasks-previous-{database}"));
+    std::fs::create_dir_all(&previous).unwrap();
+    for name in [
+        "20261128000000_create_todos.sql",
+        "20261128100000_complete_edit_and_page_todos.sql",
+    ] {
+        std::fs::copy(format!("migrations/{name}"), previous.join(name)).unwrap();
+    }
+    let (mut holder, reader) = runtime.block_on(async {
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
+        admin
+            .execute(format!(r#"CREATE DATABASE "{database}" OWNER tasks"#).as_str())
+            .await
+            .unwrap();
+        let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::migrate::Migrator::new(previous.as_path())
+            .await
+            .unwrap()
+            .run(&mut db)
+            .await
+            .unwrap();
+        db.execute("INSERT INTO todos (title) VALUES ('from the previous release')")
+            .await
+            .unwrap();
+        // The long transaction: it has read todos, so it holds their ACCESS SHARE lock.
+        db.execute("BEGIN").await.unwrap();
+        db.execute("SELECT count(*) FROM todos").await.unwrap();
+        let reader = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        (db, reader)
+    });
+    let _ = std::fs::remove_dir_all(&previous);
+
+    // The app's reads all along, timed.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reads = runtime.spawn({
+        let (stop, reader) = (stop.clone(), reader.clone());
+        async move {
+            let mut slowest = Duration::ZERO;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let asked = Instant::now();
+                sqlx::query("SELECT count(*) FROM todos")
+                    .execute(&reader)
+                    .await
+                    .unwrap();
+                slowest = slowest.max(asked.elapsed());
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            slowest
+        }
+    });
+    let migrate = || {
+        tasks()
+            .env("DATABASE_URL", &url)
+            .env("MIGRATION_LOCK_TIMEOUT_MS", "500")
+            .arg("migrate")
+            .output()
+            .unwrap()
+    };
+    let started = Instant::now();
+    let refused = migrate();
+    let gave_up_after = started.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let slowest_read = runtime.block_on(reads).unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(
+        !refused.status.success(),
+        "migrated through a held lock: {stderr}"
+    );
+    assert!(stderr.contains("lock timeout"), "{stderr}");
+    let (lists_exist, latest): (bool, i64) = runtime.block_on(async {
+        sqlx::query_as(
+            "SELECT to_regclass('lists') IS NOT NULL, \
+                    (SELECT max(version) FROM _sqlx_migrations WHERE success)",
+        )
+        .fetch_one(&reader)
+        .await
+        .unwrap()
+    });
+    assert!(!lists_exist, "the migration was half-applied");
+    assert_eq!(latest, 20261128100000);
+
+    // The transaction ends; the Job's retry applies the migration.
+    runtime.block_on(async { holder.execute("COMMIT").await.unwrap() });
+    let retried = migrate();
+    assert!(
+        retried.status.success(),
+        "{}",
+        String::from_utf8_lossy(&retried.stderr)
+    );
+    let stored: i64 = runtime.block_on(async {
+        sqlx::query_scalar("SELECT count(*) FROM todos JOIN lists ON lists.id = todos.list_id")
+            .fetch_one(&reader)
+            .await
+            .unwrap()
+    });
+    assert_eq!(stored, 1, "the todo of the previous release is in a list");
+    println!(
+        "[migration under a held lock] gave up after {} ms (lock timeout 500 ms), nothing \
+         applied; the slowest read meanwhile took {} ms; the retry applied it",
+        gave_up_after.as_millis(),
+        slowest_read.as_millis()
+    );
+    assert!(gave_up_after < Duration::from_secs(3), "{gave_up_after:?}");
+    assert!(
+        slowest_read < Duration::from_millis(1_500),
+        "{slowest_read:?}"
+    );
+}
