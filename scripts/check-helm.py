@@ -10,10 +10,16 @@ as `helm template --kube-version --api-versions` would for the clusters we targe
     outlives the release, scrape objects and custom metrics only where their API is
     served, one PostgreSQL version pinned by digest, shutdown and draining timings, the
     database's NetworkPolicy, checkov skips on the resources they concern, the script
-    that installs the cluster add-ons, and (issue 13) the Cloud Armor policy attached
+    that installs the cluster add-ons, (issue 13) the Cloud Armor policy attached
     through the GCPBackendPolicy under the name terraform/ gives it, and the app's
-    protection settings in its environment).
-Writes every variant's manifests under OUT_DIR for checkov.
+    protection settings in its environment, and (issue 14) the migration Job and who
+    migrates on install and on upgrade, the connection budget against max_connections,
+    and the explicit choice of synchronous replication's dataDurability);
+  - render values the chart must refuse, and check that it refuses each for the reason
+    named (a chart that does not render at all refuses everything).
+Every variant is rendered as `helm template` does (an install) and as an upgrade
+(`--is-upgrade`): some settings differ between the two (MIGRATE_ON_START).
+Writes every variant's manifests (as installed) under OUT_DIR for checkov.
 
 usage: check-helm.py CHART_DIR OUT_DIR
 """
@@ -103,29 +109,67 @@ VARIANTS = {
         {"ingress": {"enabled": True, "className": "gce", "hostname": "tasks.example.com", "tlsSecretName": "tasks-tls"}},
         PROMETHEUS_OPERATOR_APIS + CNPG_APIS,
     ),
+    # The app migrates at start, on upgrades too: the pre-upgrade Job is off.
+    "migration-job-off": ({"migrations": {"job": {"enabled": False}}}, PROMETHEUS_OPERATOR_APIS + CNPG_APIS),
+    # A connection budget exactly at max_connections is accepted:
+    # (4 + 1 surge) x (10 + 1) + (1 + 1) + 3 + 10 = 70.
+    "connection-budget-at-its-limit": (
+        {"autoscaling": {"maxReplicas": 4}, "database": {"pool": {"maxConnections": 10}, "cluster": {"maxConnections": 70}}},
+        PROMETHEUS_OPERATOR_APIS + CNPG_APIS,
+    ),
+    "required-durability": (
+        {"database": {"cluster": {"instances": 3, "synchronous": {"dataDurability": "required"}}}},
+        PROMETHEUS_OPERATOR_APIS + CNPG_APIS,
+    ),
 }
-# Values the chart must refuse.
+# Values the chart must refuse: (values, a part of the error the refusal must give, so
+# that an unrelated error, such as a template that does not parse, does not pass).
 MUST_FAIL = {
-    "no database": {"database": {"cluster": {"enabled": False}}},
-    "database URL in values": {"env": {"DATABASE_URL": "postgres://u:secret@h/db"}},
-    "gateway without hostname": {"gateway": {"enabled": True}},
-    "no time to shut down after the preStop pause": {"terminationGracePeriodSeconds": 20, "preStopSleepSeconds": 15},
-    "draining longer than the load balancer allows": {"gateway": {"backendPolicy": {"drainingTimeoutSec": 3601}}},
-    "a security policy that is not a policy name": {
-        "gateway": {"backendPolicy": {"securityPolicy": "projects/p/global/securityPolicies/tasks-armor"}}},
-    "a protection setting through env": {"env": {"TRUSTED_PROXY_HOPS": "3"}},
-    "a write limit without a burst": {"protection": {"writeRateLimit": {"burst": 0}}},
+    "no database": ({"database": {"cluster": {"enabled": False}}}, "the app needs a database"),
+    "database URL in values": ({"env": {"DATABASE_URL": "postgres://u:secret@h/db"}}, "'DATABASE_URL'"),
+    "gateway without hostname": ({"gateway": {"enabled": True}}, "gateway.hostname is required"),
+    "no time to shut down after the preStop pause": (
+        {"terminationGracePeriodSeconds": 20, "preStopSleepSeconds": 15}, "must exceed preStopSleepSeconds"),
+    "draining longer than the load balancer allows": (
+        {"gateway": {"backendPolicy": {"drainingTimeoutSec": 3601}}}, "/gateway/backendPolicy/drainingTimeoutSec"),
+    "a security policy that is not a policy name": (
+        {"gateway": {"backendPolicy": {"securityPolicy": "projects/p/global/securityPolicies/tasks-armor"}}},
+        "/gateway/backendPolicy/securityPolicy"),
+    "a protection setting through env": ({"env": {"TRUSTED_PROXY_HOPS": "3"}}, "'TRUSTED_PROXY_HOPS'"),
+    "a write limit without a burst": ({"protection": {"writeRateLimit": {"burst": 0}}}, "/protection/writeRateLimit/burst"),
+    # Issue 14: the connection budget, (pods + surge) x (pool + probe) + Job + reserved.
+    "more pods than max_connections holds (maxReplicas 50)": (
+        {"autoscaling": {"maxReplicas": 50}}, "connection budget exceeded"),
+    "max_connections one short of the budget": (
+        {"autoscaling": {"maxReplicas": 4}, "database": {"pool": {"maxConnections": 10}, "cluster": {"maxConnections": 69}}},
+        "= 70 connections, above max_connections 69"),
+    "fixed replicas beyond the budget": (
+        {"autoscaling": {"enabled": False}, "replicaCount": 16}, "replicaCount 16"),
+    "GKE's 20 pods with the app's default pool of 10": (
+        {**gke_values, "database": {**gke_values["database"], "pool": {"maxConnections": 10}}},
+        "connection budget exceeded"),
+    "the pool size through env, past the budget": ({"env": {"DATABASE_MAX_CONNECTIONS": "50"}}, "'DATABASE_MAX_CONNECTIONS'"),
+    "MIGRATE_ON_START through env": ({"env": {"MIGRATE_ON_START": "true"}}, "'MIGRATE_ON_START'"),
+    "a Job deadline shorter than a migration statement may run": (
+        {"migrations": {"job": {"activeDeadlineSeconds": 300}}}, "activeDeadlineSeconds (300) must exceed"),
+    "a lock timeout of 0 (a migration would wait for its lock forever)": (
+        {"migrations": {"lockTimeoutMs": 0}}, "/migrations/lockTimeoutMs"),
+    "a dataDurability CloudNativePG does not know": (
+        {"database": {"cluster": {"synchronous": {"dataDurability": "off"}}}}, "/database/cluster/synchronous/dataDurability"),
 }
 YAMLLINT = YamlLintConfig("rules:\n  key-duplicates: enable\n")
 
 
-def render(values, api_versions):
-    """An offline `helm template tasks CHART -n tasks --kube-version ... --api-versions ...`.
+def render(values, api_versions, upgrade=False):
+    """An offline `helm template tasks CHART -n tasks --kube-version ... --api-versions ...`
+    (with `--is-upgrade` when upgrade is true: .Release.IsUpgrade instead of IsInstall).
     helm-python-sdk 0.2.2's Chart.render() does not pass these two options, although the
     native library it wraps reads them (`kube_version`, `api_versions`): call it directly.
     The CHECKS below fail if the API versions were not taken into account."""
     options = {"name": "tasks", "namespace": "tasks", "kube_version": f"v{KUBERNETES_VERSION}",
                "api_versions": api_versions}
+    if upgrade:
+        options["is_upgrade"] = True
     with helm.Chart.load(str(chart_dir)) as chart:
         return json.loads(_native.call_string("helm_render", chart._raw(), json.dumps(values), json.dumps(options)))
 
@@ -139,40 +183,51 @@ for name, (values, api_versions) in VARIANTS.items():
         if message["severity"] >= 2:
             problems.append(f"{name}: lint: {message['path']}: {message['error']}")
     problems += [f"{name}: lint: {error}" for error in report.get("errors", [])]
-    try:
-        manifests = render(values, api_versions)
-    except Exception as error:  # the library raises several error types
-        problems.append(f"{name}: render: {error}")
-        continue
-    documents, notes = [], ""
-    for template, text in sorted(manifests.items()):
-        if template.endswith("NOTES.txt"):
-            notes = text
+    by_event = {}  # "install" / "upgrade": (documents, notes)
+    for event in ("install", "upgrade"):
+        label = name if event == "install" else f"{name} (upgrade)"
+        try:
+            manifests = render(values, api_versions, upgrade=event == "upgrade")
+        except Exception as error:  # the library raises several error types
+            problems.append(f"{label}: render: {error}")
             continue
-        for problem in yamllint.run(text, YAMLLINT):
-            problems.append(f"{name}: {template}:{problem.line}:{problem.column}: yamllint: {problem.desc}")
-        for document in yaml.safe_load_all(text):
-            if not document:
+        documents, notes = [], ""
+        for template, text in sorted(manifests.items()):
+            if template.endswith("NOTES.txt"):
+                notes = text
                 continue
-            documents.append(document)
-            kind = document["kind"]
-            if kind in CRD_KINDS:
-                skipped.setdefault(kind, set()).add(name)
-                continue
-            try:
-                kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
-            except Exception as error:  # the library raises several error types
-                problems.append(f"{name}: {template}: {kind}: {error}")
-    rendered[name] = {"documents": documents, "notes": notes, "values": values}
+            for problem in yamllint.run(text, YAMLLINT):
+                problems.append(f"{label}: {template}:{problem.line}:{problem.column}: yamllint: {problem.desc}")
+            for document in yaml.safe_load_all(text):
+                if not document:
+                    continue
+                documents.append(document)
+                kind = document["kind"]
+                if kind in CRD_KINDS:
+                    skipped.setdefault(kind, set()).add(name)
+                    continue
+                try:
+                    kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+                except Exception as error:  # the library raises several error types
+                    problems.append(f"{label}: {template}: {kind}: {error}")
+        by_event[event] = (documents, notes)
+    if len(by_event) < 2:
+        continue
+    (documents, notes), (upgrade_documents, _) = by_event["install"], by_event["upgrade"]
+    rendered[name] = {"documents": documents, "notes": notes, "values": values, "upgrade": upgrade_documents}
     (out_dir / f"{name}.yaml").write_text(yaml.safe_dump_all(documents, sort_keys=False))
-    print(f"helm: {name}: lint clean, {len(documents)} manifests rendered, yamllint clean and validated")
+    print(f"helm: {name}: lint clean, {len(documents)} manifests rendered (as installed and as upgraded), "
+          "yamllint clean and validated")
 
-for name, values in MUST_FAIL.items():
+for name, (values, reason) in MUST_FAIL.items():
     try:
         render(values, [])
         problems.append(f"the chart accepted values it must refuse: {name}")
-    except Exception:
-        print(f"helm: refuses {name}: ok")
+    except Exception as error:  # the library raises several error types
+        if reason not in str(error):
+            problems.append(f"the chart refused {name}, but not with {reason!r}: {' '.join(str(error).split())[:400]}")
+        else:
+            print(f"helm: refuses {name}: ok")
 
 
 # ---------------------------------------------------------------------------------------
@@ -296,12 +351,12 @@ def check_postgresql_version(name, docs, notes):
 
 def check_images_pinned(name, docs, notes):
     """Every image by digest, unless the resource skips checkov's digest check, with its
-    reason (only the app's Deployment does, and only without image.digest)."""
+    reason (only the app's Deployment and migration Job do, and only without image.digest)."""
     found = []
     for doc in docs:
         if doc["kind"] == "Pod":
             spec = doc["spec"]
-        elif doc["kind"] == "Deployment":
+        elif doc["kind"] in ("Deployment", "Job"):
             spec = doc["spec"]["template"]["spec"]
         else:
             continue
@@ -336,8 +391,11 @@ def check_database_network_policy(name, docs, notes):
     app_labels = deployment["spec"]["selector"]["matchLabels"]
     for cluster in of_kind(docs, "Cluster"):
         cluster_name = cluster["metadata"]["name"]
+        # The release's own policy; the migration Job's hook policy, which admits the Job
+        # while it runs, is check_migration_job's.
         policies = [p for p in of_kind(docs, "NetworkPolicy")
-                    if p["spec"]["podSelector"].get("matchLabels") == {"cnpg.io/cluster": cluster_name}]
+                    if p["spec"]["podSelector"].get("matchLabels") == {"cnpg.io/cluster": cluster_name}
+                    and "helm.sh/hook" not in annotations(p)]
         if len(policies) != 1 or "Ingress" not in policies[0]["spec"].get("policyTypes", []):
             found.append(f"no NetworkPolicy restricts ingress to the pods of Cluster {cluster_name}")
             continue
@@ -539,9 +597,262 @@ def check_protection_env(name, docs, notes):
     return found
 
 
+# ---------------------------------------------------------------------------------------
+# Issue 14: migrations, the connection budget, durability.
+
+def hooks_of(doc):
+    return {h.strip() for h in annotations(doc).get("helm.sh/hook", "").split(",") if h.strip()}
+
+
+def hook_weight(doc):
+    return int(annotations(doc).get("helm.sh/hook-weight", "0"))
+
+
+def job_wanted(name):
+    """Whether the variant wants the migration Job: on unless migrations.job.enabled is off."""
+    return ((values_of(name).get("migrations") or {}).get("job") or {}).get("enabled", True)
+
+
+def selects(selector, labels):
+    return all(labels.get(k) == v for k, v in (selector.get("matchLabels") or {}).items())
+
+
+def deploy_helm_timeout_secs():
+    """The deploy job's `helm upgrade --timeout` (.github/workflows/ci.yml): Helm waits that
+    long for a hook Job, then fails the upgrade on its own timeout."""
+    workflow = (repo_root / ".github" / "workflows" / "ci.yml").read_text()
+    command = re.search(r"helm upgrade --install (?:[^\n]*\\\n)*[^\n]*", workflow)
+    timeout = re.search(r"--timeout[ =](\d+)(m|s)\b", command.group(0)) if command else None
+    if not timeout:
+        raise ValueError("no `helm upgrade --install ... --timeout` in .github/workflows/ci.yml")
+    return int(timeout.group(1)) * (60 if timeout.group(2) == "m" else 1)
+
+
+def app_default(variable):
+    """The app's default for a numeric setting, from src/server/config.rs."""
+    source = (repo_root / "src" / "server" / "config.rs").read_text()
+    match = re.search(r'env\.number\("' + variable + r'",\s*([0-9_]+)\)', source)
+    if not match:
+        raise ValueError(f"cannot find the default of {variable} in src/server/config.rs")
+    return int(match.group(1).replace("_", ""))
+
+
+def check_migration_job(name, docs, notes):
+    """The migration Job: a pre-upgrade hook only (pre-install runs before the Cluster,
+    its secret and the ServiceAccount exist; post-install would wait, behind --wait, for
+    pods that wait for it), replaced before each run and deleted once it succeeded; a
+    bounded number of attempts (restartPolicy Never) within a deadline longer than a
+    migration statement may run and shorter than the deploy's helm --timeout; the app's
+    image running `migrate`, with the Deployment's database settings, service account
+    and security contexts, the lock and statement timeouts; its pods out of the app's
+    selector; NetworkPolicies, as hooks created before it, that let it reach the database."""
+    jobs = of_kind(docs, "Job")
+    if not job_wanted(name):
+        return ["a Job is rendered although migrations.job.enabled is off"] if jobs else []
+    if len(jobs) != 1:
+        return [f"{len(jobs)} migration Jobs rendered, one expected"]
+    found = []
+    job = jobs[0]
+    job_name = job["metadata"]["name"]
+    hooks = hooks_of(job)
+    if hooks != {"pre-upgrade"}:
+        found.append(f"Job {job_name} runs on {sorted(hooks) or 'no hook (a plain resource, applied with the Deployment)'}, "
+                     "expected pre-upgrade alone")
+    delete_policy = {p.strip() for p in annotations(job).get("helm.sh/hook-delete-policy", "").split(",")}
+    if not {"before-hook-creation", "hook-succeeded"} <= delete_policy:
+        found.append(f"Job {job_name}: hook-delete-policy {sorted(delete_policy)}, expected before-hook-creation and hook-succeeded")
+    spec = job["spec"]
+    pod = spec["template"]["spec"]
+    backoff, deadline = spec.get("backoffLimit"), spec.get("activeDeadlineSeconds")
+    if not isinstance(backoff, int) or not 1 <= backoff <= 10:
+        found.append(f"Job {job_name}: backoffLimit {backoff!r}, expected 1 to 10 retries (Kubernetes' default is 6)")
+    if pod.get("restartPolicy") != "Never":
+        found.append(f"Job {job_name}: restartPolicy {pod.get('restartPolicy')!r}: Never, so that each attempt is a pod with its own logs")
+    if len(pod["containers"]) != 1:
+        return found + [f"Job {job_name}: {len(pod['containers'])} containers, one expected"]
+    container = pod["containers"][0]
+    deployment = the_deployment(docs)
+    app, app_pod = app_container(deployment), deployment["spec"]["template"]["spec"]
+    if container["image"] != app["image"] or container.get("imagePullPolicy") != app.get("imagePullPolicy"):
+        found.append(f"Job {job_name}: image {container['image']}, the app runs {app['image']}")
+    if container.get("command") != app.get("command") or container.get("args") != ["migrate"]:
+        found.append(f"Job {job_name}: runs command {container.get('command')} args {container.get('args')}, "
+                     "expected the image's entrypoint (tasks) with args [migrate]")
+    env = {e["name"]: e for e in container.get("env", [])}
+    app_env = {e["name"]: e for e in app.get("env", [])}
+    database = {n for n in set(env) | set(app_env)
+                if n.startswith(("DATABASE_", "DB_")) and n != "DATABASE_MAX_CONNECTIONS"}
+    for variable in sorted(database):
+        if env.get(variable) != app_env.get(variable):
+            found.append(f"Job {job_name}: {variable} is {env.get(variable)}, the app's {app_env.get(variable)}")
+    timeouts = {}
+    for variable in ("MIGRATION_LOCK_TIMEOUT_MS", "MIGRATION_STATEMENT_TIMEOUT_MS", "DATABASE_MAX_CONNECTIONS"):
+        value = (env.get(variable) or {}).get("value")
+        if not (isinstance(value, str) and value.isdigit() and int(value) > 0):
+            found.append(f"Job {job_name}: {variable}={value!r}, not a whole number > 0"
+                         + (" (0 or unset: a migration waits for its lock for as long as a transaction holds it)"
+                            if variable == "MIGRATION_LOCK_TIMEOUT_MS" else ""))
+        else:
+            timeouts[variable] = int(value)
+    migration = values_of(name).get("migrations") or {}
+    for variable, key in (("MIGRATION_LOCK_TIMEOUT_MS", "lockTimeoutMs"), ("MIGRATION_STATEMENT_TIMEOUT_MS", "statementTimeoutMs")):
+        if variable in timeouts and timeouts[variable] != migration.get(key):
+            found.append(f"Job {job_name}: {variable}={timeouts[variable]}, migrations.{key} is {migration.get(key)}")
+        if (app_env.get(variable) or {}).get("value") != (env.get(variable) or {}).get("value"):
+            found.append(f"{variable} differs between the Job and the app, which migrates on the first install")
+    statement = timeouts.get("MIGRATION_STATEMENT_TIMEOUT_MS")
+    if statement and timeouts.get("MIGRATION_LOCK_TIMEOUT_MS", 0) >= statement:
+        found.append(f"Job {job_name}: the lock timeout is not below the statement timeout")
+    helm_timeout = deploy_helm_timeout_secs()
+    if not isinstance(deadline, int) or not (statement or 0) / 1000 < deadline < helm_timeout:
+        found.append(f"Job {job_name}: activeDeadlineSeconds {deadline!r}, expected above one migration statement's "
+                     f"{(statement or 0) / 1000:g} s and below the deploy's helm --timeout of {helm_timeout} s")
+    for key in ("serviceAccountName", "securityContext"):
+        if pod.get(key) != app_pod.get(key):
+            found.append(f"Job {job_name}: pod {key} {pod.get(key)}, the app's {app_pod.get(key)}")
+    if pod.get("automountServiceAccountToken") is not False:
+        found.append(f"Job {job_name} mounts a service account token it has no use for")
+    if container.get("securityContext") != app.get("securityContext"):
+        found.append(f"Job {job_name}: container securityContext differs from the app's")
+    labels = spec["template"]["metadata"].get("labels") or {}
+    if selects(deployment["spec"]["selector"], labels):
+        found.append(f"Job {job_name}'s pods carry the app's selector labels: its Service would send them requests")
+    # Network. On an upgrade the policies in force while the hook runs are the previous
+    # release's: what admits the Job must itself be a hook of its events, created first.
+    policies = of_kind(docs, "NetworkPolicy")
+    own = [p for p in policies if selects(p["spec"]["podSelector"], labels)]
+    if values_of(name)["networkPolicy"].get("enabled") and not own:
+        found.append(f"no NetworkPolicy selects the pods of Job {job_name}")
+    clusters = [c["metadata"]["name"] for c in of_kind(docs, "Cluster")]
+    for policy in own:
+        if "Egress" not in policy["spec"].get("policyTypes", []):
+            continue
+        reach = [(p.get("port"), to) for rule in policy["spec"].get("egress", [])
+                 for p in rule.get("ports", [{}]) for to in rule.get("to", [{}])]
+        if not any(port == 5432 and (not to or any(selects(to.get("podSelector", {}), {"cnpg.io/cluster": c}) for c in clusters))
+                   for port, to in reach) or not any(port == 53 for port, _ in reach):
+            found.append(f"NetworkPolicy {policy['metadata']['name']} keeps the Job's pods from DNS or PostgreSQL (5432)")
+    for cluster in clusters:
+        database_policies = [p for p in policies if p["spec"]["podSelector"].get("matchLabels") == {"cnpg.io/cluster": cluster}
+                             and "Ingress" in p["spec"].get("policyTypes", [])]
+        if not database_policies:
+            continue
+        admitting = [p for p in database_policies for rule in p["spec"].get("ingress", [])
+                     if any(pt.get("port") == 5432 for pt in rule.get("ports", []))
+                     and any("namespaceSelector" not in f and selects(f.get("podSelector", {"matchLabels": {"-": "-"}}), labels)
+                             for f in rule.get("from", []))]
+        if not admitting:
+            found.append(f"the pods of Cluster {cluster} do not admit Job {job_name}'s pods on 5432")
+        for policy in admitting:
+            if not hooks <= hooks_of(policy) or hook_weight(policy) >= hook_weight(job):
+                found.append(f"NetworkPolicy {policy['metadata']['name']} admits Job {job_name} but is not a hook of its "
+                             "events with a lower weight: on the upgrade that brings the Job, the previous release's "
+                             "policies are in force while it runs")
+    return found
+
+
+def check_migrate_on_start(name, docs, notes):
+    """Exactly one migrator on each event: on `helm upgrade` the Job, with
+    MIGRATE_ON_START=false on the Deployment; on the first install (no hook Job can run
+    then) the app at start, MIGRATE_ON_START=true; without the Job, always the app."""
+    found = []
+    for event, documents in (("install", docs), ("upgrade", rendered[name]["upgrade"])):
+        value = env_of(app_container(the_deployment(documents))).get("MIGRATE_ON_START")
+        job_runs = any(f"pre-{event}" in hooks_of(j) or f"post-{event}" in hooks_of(j) for j in of_kind(documents, "Job"))
+        if value not in ("true", "false"):
+            found.append(f"on {event}: MIGRATE_ON_START is {value!r}, not set explicitly (the app's default migrates from "
+                         "every starting pod)")
+            continue
+        if job_runs and value == "true":
+            found.append(f"on {event}: both the Job and every starting pod migrate (MIGRATE_ON_START=true)")
+        if not job_runs and value == "false":
+            found.append(f"on {event}: nothing migrates (no Job runs, MIGRATE_ON_START=false): the pods stay unready")
+        if event == "upgrade" and job_wanted(name) and value != "false":
+            found.append("on upgrade, with the migration Job on, the Deployment still migrates at start")
+    return found
+
+
+# CloudNativePG's own sessions on an instance, beyond the app's: the instance manager's
+# pool opens at most 3 connections per database (pkg/management/postgres/pool), on
+# postgres and the app's database, plus the metrics exporter's. An estimate: upstream
+# documents no total (docs/deploy.md, "Connection budget").
+CNPG_OWN_CONNECTIONS = 10
+BUDGETS = {}  # variant: text, printed after the checks
+
+
+def check_connection_budget(name, docs, notes):
+    """Per PostgreSQL server: every pod the HPA may run (or the fixed replicas) plus the
+    rolling update's surge, each with a pool of DATABASE_MAX_CONNECTIONS and a probe
+    connection, plus the migration Job's pool and probe, superuser_reserved_connections
+    and CloudNativePG's own 10, fit in max_connections; the pool sizes and
+    max_connections are set explicitly."""
+    clusters = of_kind(docs, "Cluster")
+    if not clusters:
+        return []  # an external database: its limit is not the chart's
+    found = []
+    deployment = the_deployment(docs)
+    hpas = of_kind(docs, "HorizontalPodAutoscaler")
+    replicas = hpas[0]["spec"]["maxReplicas"] if hpas else deployment["spec"].get("replicas", 1)
+    surge = ((deployment["spec"].get("strategy") or {}).get("rollingUpdate") or {}).get("maxSurge", "25%")
+    if isinstance(surge, str):  # a percentage, rounded up (Kubernetes)
+        surge = -(-replicas * int(surge.rstrip("%")) // 100)
+
+    def pool_of(container, who):
+        value = env_of(container).get("DATABASE_MAX_CONNECTIONS")
+        if value is None:
+            found.append(f"{who}: DATABASE_MAX_CONNECTIONS is not set: the budget rests on the app's default")
+            return app_default("DATABASE_MAX_CONNECTIONS")
+        return int(value)
+
+    pool = pool_of(app_container(deployment), "the Deployment")
+    job = sum(pool_of(j["spec"]["template"]["spec"]["containers"][0], f"Job {j['metadata']['name']}") + 1
+              for j in of_kind(docs, "Job"))
+    for cluster in clusters:
+        parameters = (cluster["spec"].get("postgresql") or {}).get("parameters") or {}
+        for key, value in parameters.items():
+            if not isinstance(value, str):
+                found.append(f"Cluster {cluster['metadata']['name']}: parameter {key} is {value!r}: CloudNativePG takes strings only")
+        if "max_connections" not in parameters:
+            found.append(f"Cluster {cluster['metadata']['name']}: max_connections is not set: PostgreSQL's default of 100 applies")
+        limit = int(parameters.get("max_connections", 100))
+        reserved = int(parameters.get("superuser_reserved_connections", 3))
+        needed = (replicas + surge) * (pool + 1) + job + reserved + CNPG_OWN_CONNECTIONS
+        summary = (f"({replicas} + {surge} surge) pods x ({pool} + 1) + Job {job} + reserved {reserved} + "
+                   f"CloudNativePG {CNPG_OWN_CONNECTIONS} = {needed} of max_connections {limit}")
+        BUDGETS[name] = summary
+        if needed > limit:
+            found.append(f"Cluster {cluster['metadata']['name']}: connection budget {summary}: over the limit")
+    return found
+
+
+def check_data_durability(name, docs, notes):
+    """Synchronous replication's dataDurability is chosen in values
+    (database.cluster.synchronous.dataDurability) and rendered as chosen, not left to
+    CloudNativePG's default, with fewer synchronous standbys asked for than there are."""
+    found = []
+    synchronous = ((values_of(name).get("database") or {}).get("cluster") or {}).get("synchronous") or {}
+    for cluster in of_kind(docs, "Cluster"):
+        rendered_sync = (cluster["spec"].get("postgresql") or {}).get("synchronous")
+        if not synchronous.get("enabled"):
+            if rendered_sync:
+                found.append(f"Cluster {cluster['metadata']['name']}: synchronous replication rendered although off in values")
+            continue
+        if "dataDurability" not in synchronous:
+            found.append("values do not choose database.cluster.synchronous.dataDurability")
+        durability = (rendered_sync or {}).get("dataDurability")
+        if durability not in ("required", "preferred") or durability != synchronous.get("dataDurability", durability):
+            found.append(f"Cluster {cluster['metadata']['name']}: dataDurability {durability!r}, values choose "
+                         f"{synchronous.get('dataDurability')!r}")
+        if (rendered_sync or {}).get("number", 1) >= cluster["spec"]["instances"]:
+            found.append(f"Cluster {cluster['metadata']['name']}: {rendered_sync.get('number')} synchronous standbys "
+                         f"asked of {cluster['spec']['instances']} instances")
+    return found
+
+
 CHECKS = [check_database_kept, check_scrape_objects, check_postgresql_version, check_images_pinned,
           check_checkov_skips, check_database_network_policy, check_shutdown, check_autoscaling,
-          check_security_policy, check_protection_env]
+          check_security_policy, check_protection_env, check_migration_job, check_migrate_on_start,
+          check_connection_budget, check_data_durability]
 for check in CHECKS:
     failures = []
     for name, result in rendered.items():
@@ -589,6 +900,8 @@ failures = check_addons_script()
 problems += [f"check_addons_script: {f}" for f in failures]
 print(f"helm: {' '.join(check_addons_script.__doc__.split())} {'FAILED' if failures else 'ok'}")
 
+for name, summary in BUDGETS.items():
+    print(f"helm: {name}: connections per PostgreSQL server: {summary}")
 for kind, variants in sorted(skipped.items()):
     print(f"helm: SKIPPED schema validation of {kind} ({CRD_KINDS[kind]}: a CRD, not in the "
           f"Kubernetes {KUBERNETES_VERSION} schemas) in: {', '.join(sorted(variants))}")
