@@ -17,13 +17,24 @@ use ssr::*;
 
 /// Stores a new todo in `list` on the primary and returns it as stored. The list comes
 /// into being with its first todo; a full list takes no more (`LIST_MAX_TODOS`).
+/// `key` (32 hex digits, chosen by the form once per todo it sends) makes the create
+/// idempotent: a repeat stores nothing and returns the todo stored the first time.
 #[server(prefix = "/api", endpoint = "create_todo")]
-pub async fn create_todo(list: ListId, title: String, text: String) -> Result<Todo, TodoError> {
+pub async fn create_todo(
+    list: ListId,
+    title: String,
+    text: String,
+    #[server(default)] key: Option<String>,
+) -> Result<Todo, TodoError> {
     let result = async {
+        let key = key
+            .filter(|key| !key.is_empty())
+            .map(|key| key.parse::<uuid::Uuid>().map_err(|_| TodoError::BadRequest))
+            .transpose()?;
         let input = parse_input(&title, &text)?;
         let state = state()?;
         let max = state.list_max_todos;
-        let todo = repo::insert(state.db.primary(), list, &input, max)
+        let todo = repo::insert(state.db.primary(), list, &input, max, key)
             .await?
             .ok_or(TodoError::ListFull { max })?;
         metrics::counter!(TODOS_CREATED).increment(1);

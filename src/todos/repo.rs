@@ -35,27 +35,48 @@ pub enum Change<T> {
 /// already holds `max` todos (`None`). The bound is checked against the list's counters
 /// in the same statement; concurrent creates into an almost full list may each see
 /// room, so it can be passed by at most their number.
+///
+/// With a `key` (the form's), a create whose key the list already has stores nothing
+/// and returns the todo stored the first time: sending a create again is safe.
 pub async fn insert(
     primary: &PgPool,
     list: ListId,
     todo: &TodoInput,
     max: i64,
+    key: Option<Uuid>,
 ) -> sqlx::Result<Option<Todo>> {
     // The list's row is inserted by the CTE of the same statement; the foreign key is
     // checked at the statement's end, when it exists.
-    sqlx::query_as(&format!(
+    let inserted: Option<Todo> = sqlx::query_as(&format!(
         "WITH list AS (INSERT INTO lists (id) VALUES ($1) ON CONFLICT (id) DO NOTHING) \
-         INSERT INTO todos (list_id, title, text) \
-         SELECT $1, $2, $3 \
+         INSERT INTO todos (list_id, title, text, create_key) \
+         SELECT $1, $2, $3, $5 \
          WHERE (SELECT coalesce(sum(total), 0) FROM list_counts WHERE list_id = $1) < $4 \
+         ON CONFLICT (list_id, create_key) WHERE create_key IS NOT NULL DO NOTHING \
          RETURNING {TODO_COLUMNS}"
     ))
     .bind(list_key(list))
     .bind(todo.title())
     .bind(todo.text())
     .bind(max)
+    .bind(key)
     .fetch_optional(primary)
-    .await
+    .await?;
+    match (inserted, key) {
+        (Some(todo), _) => Ok(Some(todo)),
+        // Nothing stored: the key's todo, if this is a repeat (even of a create that
+        // filled the list), else the list is full.
+        (None, Some(key)) => {
+            sqlx::query_as(&format!(
+                "SELECT {TODO_COLUMNS} FROM todos WHERE list_id = $1 AND create_key = $2"
+            ))
+            .bind(list_key(list))
+            .bind(key)
+            .fetch_optional(primary)
+            .await
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 /// One page of the list and the counts, in one statement: one round trip, and one

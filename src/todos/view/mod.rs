@@ -21,6 +21,7 @@
 mod bulk;
 mod change;
 mod context;
+mod create_key;
 mod dom;
 mod edit_form;
 mod field_error;

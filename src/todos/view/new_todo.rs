@@ -2,6 +2,7 @@
 
 use super::{
     context::PageContext,
+    create_key::new_create_key,
     dom::focus_element,
     list_field::ListField,
     todo_fields::{first_invalid_field_id, TodoFields},
@@ -50,10 +51,16 @@ pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let context = expect_context::<PageContext>();
+    // The key of the todo being sent: the server-rendered form's for a post without
+    // JavaScript; once hydrated, one made at the first submit and kept until the
+    // server stores it, so that sending again after a failure stores it once.
+    let posted_key = new_create_key();
+    let sending_key = StoredValue::new(None::<String>);
 
     // Stored: start a fresh form.
     Effect::new(move |_| {
         if let Some(Ok(todo)) = create.value().get() {
+            sending_key.set_value(None);
             title.set(String::new());
             text.set(String::new());
             browser_errors.set(None);
@@ -70,10 +77,13 @@ pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
         match TodoInput::parse(&title_value, &text_value) {
             Ok(_) => {
                 browser_errors.set(None);
+                let key = sending_key.get_value().unwrap_or_else(new_create_key);
+                sending_key.set_value(Some(key.clone()));
                 create.dispatch(CreateTodo {
                     list: context.list,
                     title: title_value,
                     text: text_value,
+                    key: Some(key),
                 });
             }
             Err(found) => {
@@ -98,6 +108,7 @@ pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
             class="space-y-4 rounded-xl border border-slate-200 bg-white p-6 shadow-sm"
         >
             <ListField />
+            <input type="hidden" name="key" value=posted_key />
             <TodoFields
                 id_prefix=FIELDS_ID_PREFIX.to_owned()
                 title
