@@ -571,3 +571,70 @@ async fn a_crafted_error_in_the_url_shows_no_text_of_its_author() {
         .await;
     assert!(page.contains("Title can"), "{page}");
 }
+
+/// Issue 14, test 8 (in part): a create sent again with the same key (a retry after a
+/// 503, a double submit, a form posted twice without JavaScript) stores one todo and
+/// answers with it each time; another list's same key is another todo.
+#[tokio::test]
+async fn a_create_sent_again_with_its_key_is_stored_once() {
+    let app = spawn_app().await;
+    let key = uuid::Uuid::new_v4().simple().to_string();
+    let send = |list: String, title: &'static str| {
+        let key = key.clone();
+        let app = &app;
+        async move {
+            let response = app
+                .call(
+                    &app.client,
+                    "create_todo",
+                    &[
+                        ("list", &list),
+                        ("title", title),
+                        ("text", ""),
+                        ("key", &key),
+                    ],
+                )
+                .await;
+            assert_eq!(response.status(), 200);
+            response.json::<Todo>().await.unwrap()
+        }
+    };
+    let first = send(app.list.to_string(), "Buy milk").await;
+    let again = send(app.list.to_string(), "Buy milk").await;
+    let changed = send(app.list.to_string(), "Buy milk (typed again)").await;
+    assert_eq!(again, first);
+    assert_eq!(changed, first, "a repeat answers with what was stored");
+    assert_eq!(app.stored_count().await, 1);
+    // Without JavaScript, the same form posted twice.
+    for _ in 0..2 {
+        let posted = app
+            .client
+            .post(app.url("/api/create_todo"))
+            .header("accept", "text/html")
+            .form(&[
+                ("list", app.list.to_string().as_str()),
+                ("title", "Posted twice"),
+                ("text", ""),
+                ("key", "00112233445566778899aabbccddeeff"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status(), 302);
+    }
+    assert_eq!(app.stored_count().await, 2);
+    // The same key in another list is that list's own.
+    let elsewhere = send(another_list().to_string(), "Buy milk").await;
+    assert_ne!(elsewhere.id, first.id);
+    assert_eq!(app.stored_count().await, 3);
+    // A key that is not 32 hex digits is a malformed request.
+    let malformed = app
+        .call(
+            &app.client,
+            "create_todo",
+            &[("title", "t"), ("text", ""), ("key", "nope")],
+        )
+        .await;
+    assert_eq!(malformed.status(), 400);
+    assert_eq!(app.stored_count().await, 3);
+}
