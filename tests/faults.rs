@@ -1202,15 +1202,39 @@ async fn an_idle_primary_leaves_the_replica_in_rotation() {
             .and_then(|secs| secs.parse().ok())
             .unwrap_or(40),
     );
+    // An earlier test may have cut this replica's stream: it must stream again first.
+    wait_for_both_replicas_streaming().await;
+    let caught_up = wait_until(Duration::from_secs(20), || async {
+        replica_serving(&app).await.then_some(())
+    })
+    .await;
+    assert!(
+        caught_up.is_some(),
+        "the replica never served reads to begin with"
+    );
     let started = Instant::now();
-    let (mut checks, mut out) = (0, 0);
+    let (mut checks, mut out) = (0, Vec::new());
     while started.elapsed() < idle {
         checks += 1;
-        if !replica_serving(&app).await {
-            out += 1;
+        let report: serde_json::Value = app
+            .client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if report["replicas"][0]["serving_reads"] != true {
+            out.push(format!(
+                "{} ms: {}",
+                started.elapsed().as_millis(),
+                report["replicas"][0]
+            ));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    let out_checks = out.len();
     let scrape = || async {
         reqwest::get(format!("http://{metrics}/metrics"))
             .await
@@ -1225,13 +1249,13 @@ async fn an_idle_primary_leaves_the_replica_in_rotation() {
     assert_eq!(page.todos.len(), 1);
     let after = counter_value(&scrape().await, served);
     println!(
-        "[idle primary] {} s without a write: the replica was out of rotation in {out} of \
-         {checks} checks; the next read was served by the replica: {}",
+        "[idle primary] {} s without a write: the replica was out of rotation in {out_checks} \
+         of {checks} checks {out:?}; the next read was served by the replica: {}",
         idle.as_secs(),
         after - before == 1.0
     );
     assert_eq!(
-        out, 0,
+        out_checks, 0,
         "the replica left rotation while the primary was idle"
     );
     assert_eq!(
@@ -1239,6 +1263,32 @@ async fn an_idle_primary_leaves_the_replica_in_rotation() {
         1.0,
         "the next read did not come from the replica"
     );
+}
+
+/// Waits until the primary streams to both local replicas (the delayed one reconnects
+/// after a test cut its stream).
+async fn wait_for_both_replicas_streaming() {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&required_env("TEST_ADMIN_DATABASE_URL"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let streaming: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+        )
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        if streaming >= 2 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the replicas do not both stream again"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Puts the delayed replica's `primary_conninfo` back when dropped, even when the test
@@ -1324,6 +1374,7 @@ async fn a_replica_that_lost_its_stream_leaves_rotation_past_the_limit() {
     }
     let left_after = left_after.expect("the replica stayed in rotation without its stream");
     drop(restore);
+    wait_for_both_replicas_streaming().await;
     let back = wait_until(Duration::from_secs(30), || async {
         replica_serving(&app).await.then_some(())
     })
