@@ -6,6 +6,7 @@
 //! `in_flight`, `read_your_writes`, `form_posts` → `config`, `telemetry`.
 
 pub mod config;
+pub mod cookies;
 pub mod cross_site;
 pub mod db;
 pub mod form_posts;

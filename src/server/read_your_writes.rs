@@ -9,34 +9,24 @@
 //! The cookie is never deleted early: a read that found the replica caught up with an
 //! older position could race a newer write's cookie and delete it. It simply expires.
 
-use crate::server::{db::WalLsn, state::AppState};
-use cookie::{time::Duration, Cookie, SameSite};
-use http::{
-    header::{COOKIE, SET_COOKIE},
-    request::Parts,
-    HeaderValue,
-};
+use crate::server::{cookies::AppCookie, db::WalLsn, state::AppState};
+use cookie::time::Duration;
+use http::{header::SET_COOKIE, request::Parts};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 /// Name of the cookie that holds the WAL position of the client's latest write.
 pub const COOKIE_NAME: &str = "tasks_last_write";
-/// Its name when the app is served over HTTPS: browsers accept a `__Host-` cookie only
-/// from a secure origin, with `Path=/` and no `Domain`, so no other host or plain-HTTP
-/// page (a network attacker's injection) can set or shadow it.
+/// Its name when the app is served over HTTPS (`cookies`: what the prefix guarantees).
 pub const SECURE_COOKIE_NAME: &str = "__Host-tasks_last_write";
+const LAST_WRITE: AppCookie = AppCookie {
+    plain: COOKIE_NAME,
+    secure: SECURE_COOKIE_NAME,
+};
 
 /// Whether this app's cookies are `Secure` (`PUBLIC_URL` is `https://…`).
 fn secure() -> bool {
     use_context::<AppState>().is_some_and(|state| state.secure_cookies)
-}
-
-fn cookie_name() -> &'static str {
-    if secure() {
-        SECURE_COOKIE_NAME
-    } else {
-        COOKIE_NAME
-    }
 }
 
 /// How long after a write the client's reads check the replica's replay position.
@@ -48,16 +38,7 @@ const MAX_AGE: Duration = Duration::minutes(5);
 /// A malformed cookie is ignored, like a missing one.
 pub fn last_write() -> Option<WalLsn> {
     let parts = use_context::<Parts>()?;
-    let name = cookie_name();
-    parts
-        .headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|header| header.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == name)
-        .and_then(|cookie| cookie.value().parse().ok())
+    LAST_WRITE.read(&parts.headers, secure())?.parse().ok()
 }
 
 /// Makes the client's next reads wait for the replica to replay `lsn`, or the position
@@ -65,19 +46,12 @@ pub fn last_write() -> Option<WalLsn> {
 /// tabs, a retry) must not move the client's position backwards.
 pub fn remember_write(lsn: WalLsn) {
     let lsn = last_write().map_or(lsn, |earlier| earlier.max(lsn));
-    let cookie = Cookie::build((cookie_name(), lsn.to_string()))
-        .path("/")
-        .secure(secure())
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .max_age(MAX_AGE)
-        .build();
     let Some(response) = use_context::<ResponseOptions>() else {
         tracing::error!("no response to set the read-your-writes cookie on");
         return;
     };
-    match HeaderValue::from_str(&cookie.to_string()) {
-        Ok(value) => response.append_header(SET_COOKIE, value),
-        Err(error) => tracing::error!(%error, "read-your-writes cookie is not a valid header"),
+    // A WAL position is hex digits and a slash: always a valid cookie value.
+    if let Some(value) = LAST_WRITE.set(lsn.to_string(), MAX_AGE, secure()) {
+        response.append_header(SET_COOKIE, value);
     }
 }

@@ -6,46 +6,33 @@
 //! `HttpOnly` (no script reads the capabilities), `SameSite=Lax`, and `Secure` with the
 //! `__Host-` prefix when the app is served over HTTPS.
 
-use super::state::AppState;
+use super::{cookies::AppCookie, state::AppState};
 use crate::lists::model::{ListId, REMEMBERED_MAX};
 use axum::{
     extract::State,
     http::{
-        header::{CACHE_CONTROL, COOKIE, LOCATION},
+        header::{CACHE_CONTROL, LOCATION},
         HeaderMap, HeaderValue, StatusCode,
     },
     response::{IntoResponse, Response},
 };
-use cookie::{time::Duration, Cookie, SameSite};
+use cookie::time::Duration;
 
-const COOKIE_NAME: &str = "tasks_lists";
-/// Over HTTPS (see `read_your_writes` for what the prefix guarantees).
-const SECURE_COOKIE_NAME: &str = "__Host-tasks_lists";
+/// `__Host-tasks_lists` over HTTPS (see `cookies`).
+const REMEMBERED: AppCookie = AppCookie {
+    plain: "tasks_lists",
+    secure: "__Host-tasks_lists",
+};
 /// Chrome caps a cookie's lifetime at 400 days; each visit renews it.
 const MAX_AGE: Duration = Duration::days(400);
-
-fn cookie_name(secure: bool) -> &'static str {
-    if secure {
-        SECURE_COOKIE_NAME
-    } else {
-        COOKIE_NAME
-    }
-}
 
 /// The lists remembered in the request's cookie, newest first. Malformed entries are
 /// skipped, like a missing cookie.
 pub fn read(headers: &HeaderMap, secure: bool) -> Vec<ListId> {
-    let name = cookie_name(secure);
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|header| header.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == name)
-        .map(|cookie| {
-            cookie
-                .value()
+    REMEMBERED
+        .read(headers, secure)
+        .map(|value| {
+            value
                 .split('.')
                 .filter_map(|id| id.parse().ok())
                 .take(REMEMBERED_MAX)
@@ -70,15 +57,10 @@ pub fn set_cookie(lists: &[ListId], secure: bool) -> HeaderValue {
         .map(ListId::to_string)
         .collect::<Vec<_>>()
         .join(".");
-    let cookie = Cookie::build((cookie_name(secure), value))
-        .path("/")
-        .secure(secure)
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .max_age(MAX_AGE)
-        .build();
-    // Ids are ASCII letters and digits joined by dots: always a valid header value.
-    HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+    // Ids are ASCII letters and digits joined by dots: always a valid cookie value.
+    REMEMBERED
+        .set(value, MAX_AGE, secure)
+        .unwrap_or_else(|| HeaderValue::from_static(""))
 }
 
 /// `GET /`: to the list this browser used last, or to a new list. Writes nothing to the
@@ -117,6 +99,7 @@ fn see_other(path: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::COOKIE;
 
     fn id(n: u128) -> ListId {
         ListId::from_u128(n)
