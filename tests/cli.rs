@@ -50,15 +50,15 @@ fn unknown_arguments_are_a_usage_error() {
         .contains("usage: tasks"));
 }
 
-#[test]
-fn migrate_applies_the_schema_and_exits() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+/// A new, empty database owned by the app's role on the local primary: its name and
+/// the app's URL of it.
+fn empty_database(runtime: &tokio::runtime::Runtime) -> (String, String) {
+    use sqlx::{Connection, Executor};
     let admin_url = std::env::var("TEST_ADMIN_DATABASE_URL")
         .expect("TEST_ADMIN_DATABASE_URL is not set: run through scripts/test.sh");
     let app_url = std::env::var("DATABASE_URL").expect("DATABASE_URL is not set");
     let database = format!("test_{}", uuid::Uuid::new_v4().simple());
     runtime.block_on(async {
-        use sqlx::{Connection, Executor};
         let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
         admin
             .execute(format!(r#"CREATE DATABASE "{database}" OWNER tasks"#).as_str())
@@ -66,6 +66,13 @@ fn migrate_applies_the_schema_and_exits() {
             .unwrap();
     });
     let url = format!("{}/{database}", app_url.rsplit_once('/').unwrap().0);
+    (database, url)
+}
+
+#[test]
+fn migrate_applies_the_schema_and_exits() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (_, url) = empty_database(&runtime);
 
     let output = tasks()
         .env("DATABASE_URL", &url)
@@ -265,18 +272,9 @@ fn logs_are_json_lines_with_request_ids_never_the_password_and_sigterm_exits_0()
 #[test]
 fn todos_from_before_lists_move_into_one_list_that_tasks_lists_prints() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let admin_url = std::env::var("TEST_ADMIN_DATABASE_URL")
-        .expect("TEST_ADMIN_DATABASE_URL is not set: run through scripts/test.sh");
-    let app_url = std::env::var("DATABASE_URL").expect("DATABASE_URL is not set");
-    let database = format!("test_{}", uuid::Uuid::new_v4().simple());
-    let url = format!("{}/{database}", app_url.rsplit_once('/').unwrap().0);
+    let (_, url) = empty_database(&runtime);
     let list = runtime.block_on(async {
         use sqlx::{Connection, Executor};
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        admin
-            .execute(format!(r#"CREATE DATABASE "{database}" OWNER tasks"#).as_str())
-            .await
-            .unwrap();
         let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
         // The schema of the previous release, with its todos.
         for migration in [
@@ -350,11 +348,7 @@ fn a_migration_that_cannot_get_its_lock_gives_up_in_time_and_leaves_nothing_half
     use sqlx::{Connection, Executor};
     use std::time::{Duration, Instant};
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let admin_url = std::env::var("TEST_ADMIN_DATABASE_URL")
-        .expect("TEST_ADMIN_DATABASE_URL is not set: run through scripts/test.sh");
-    let app_url = std::env::var("DATABASE_URL").expect("DATABASE_URL is not set");
-    let database = format!("test_{}", uuid::Uuid::new_v4().simple());
-    let url = format!("{}/{database}", app_url.rsplit_once('/').unwrap().0);
+    let (database, url) = empty_database(&runtime);
     // The previous release's schema, recorded by its migrator: the migrations before
     // lists, from a directory of their own.
     let previous = std::env::temp_dir().join(format!("tasks-previous-{database}"));
@@ -366,11 +360,6 @@ fn a_migration_that_cannot_get_its_lock_gives_up_in_time_and_leaves_nothing_half
         std::fs::copy(format!("migrations/{name}"), previous.join(name)).unwrap();
     }
     let (mut holder, reader) = runtime.block_on(async {
-        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-        admin
-            .execute(format!(r#"CREATE DATABASE "{database}" OWNER tasks"#).as_str())
-            .await
-            .unwrap();
         let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
         sqlx::migrate::Migrator::new(previous.as_path())
             .await

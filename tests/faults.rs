@@ -25,7 +25,7 @@ use std::{
 };
 use support::{
     app::{browser_client, wait_until, TestApp},
-    database::{create_test_database, TestDatabase},
+    database::{create_test_database, required_env, TestDatabase},
     proxy::{server_of, spawn_app_behind_proxies, with_server, FaultProxy},
 };
 use tasks::todos::{listing::TodoPage, model::Todo};
@@ -167,8 +167,9 @@ fn assert_every_acknowledged_create_stored_once(seen: &Seen, stored: &HashMap<St
     }
 }
 
-/// Whether the app routes reads to its (only) replica, as `/readyz` reports.
-async fn replica_serving(app: &TestApp) -> bool {
+/// The app's (only) replica as `/readyz` reports it (`READYZ_DETAILS`, set by the
+/// tests): the last health check's findings and whether it serves reads.
+async fn replica_report(app: &TestApp) -> serde_json::Value {
     let body: serde_json::Value = app
         .client
         .get(app.url("/readyz"))
@@ -178,7 +179,22 @@ async fn replica_serving(app: &TestApp) -> bool {
         .json()
         .await
         .unwrap();
-    body["replicas"][0]["serving_reads"] == true
+    body["replicas"][0].clone()
+}
+
+/// Whether the app routes reads to its (only) replica, as `/readyz` reports.
+async fn replica_serving(app: &TestApp) -> bool {
+    replica_report(app).await["serving_reads"] == true
+}
+
+/// The Prometheus text of the metrics listener at `metrics`.
+async fn scrape_metrics(metrics: std::net::SocketAddr) -> String {
+    reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 /// Waits until `n` reads by a client without writes raise the replica's scan count by
@@ -1067,12 +1083,6 @@ fn counter_value(metrics: &str, name: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn required_env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run through scripts/test.sh, or `eval \"$(scripts/db.sh up)\"`")
-    })
-}
-
 /// Waits until `admin_url`'s server holds `database` with the app's schema: the
 /// delayed replica applies everything 2 s late.
 async fn wait_for_schema(admin_url: &str, database: &str) {
@@ -1115,14 +1125,7 @@ async fn read_your_writes_holds_behind_a_load_balanced_pair_of_replicas() {
     db.app_replica_url = with_server(&db.app_replica_url, balancer.addr);
     let (app, metrics) = TestApp::start(&db, &[]).await;
     wait_for_schema(&required_env("TEST_ADMIN_DELAYED_REPLICA_URL"), &database).await;
-    let scrape = || async {
-        reqwest::get(format!("http://{metrics}/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let scrape = || scrape_metrics(metrics);
     let before = scrape().await;
 
     const CLIENTS: usize = 8;
@@ -1216,33 +1219,14 @@ async fn an_idle_primary_leaves_the_replica_in_rotation() {
     let (mut checks, mut out) = (0, Vec::new());
     while started.elapsed() < idle {
         checks += 1;
-        let report: serde_json::Value = app
-            .client
-            .get(app.url("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if report["replicas"][0]["serving_reads"] != true {
-            out.push(format!(
-                "{} ms: {}",
-                started.elapsed().as_millis(),
-                report["replicas"][0]
-            ));
+        let report = replica_report(&app).await;
+        if report["serving_reads"] != true {
+            out.push(format!("{} ms: {report}", started.elapsed().as_millis()));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let out_checks = out.len();
-    let scrape = || async {
-        reqwest::get(format!("http://{metrics}/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let scrape = || scrape_metrics(metrics);
     let served = r#"tasks_db_reads_total{server="replica",reason="no_recent_write"}"#;
     let before = counter_value(&scrape().await, served);
     let page: TodoPage = app.list_with(&browser_client()).await.json().await.unwrap();
@@ -1578,14 +1562,7 @@ async fn a_forged_read_your_writes_position_does_not_send_reads_to_the_primary()
     let (app, metrics) = TestApp::start(&create_test_database().await, &[]).await;
     app.create_ok("seen by everyone", "").await;
     app.wait_for_replica_todos(1).await;
-    let scrape = || async {
-        reqwest::get(format!("http://{metrics}/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let scrape = || scrape_metrics(metrics);
     let from_replica = r#"tasks_db_reads_total{server="replica",reason="no_recent_write"}"#;
     let ignored = r#"tasks_db_reads_total{server="none",reason="client_position_ignored"}"#;
     let before = scrape().await;

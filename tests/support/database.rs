@@ -54,7 +54,7 @@ impl TestDatabase {
     }
 }
 
-fn required_env(name: &str) -> String {
+pub fn required_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!(
             "{name} is not set. These tests need the local PostgreSQL primary + replica: \
