@@ -2,9 +2,13 @@
 //! without one is empty and named by default.
 
 use super::model::{ListId, ListLink, DEFAULT_NAME};
-use crate::todos::repo::list_key;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
+
+/// How a list's id is stored: PostgreSQL's 16-byte `uuid`.
+pub fn list_key(list: ListId) -> Uuid {
+    Uuid::from_u128(list.as_u128())
+}
 
 /// The names of those of `lists` that exist, in the order given.
 pub async fn names(connection: &mut PgConnection, lists: &[ListId]) -> sqlx::Result<Vec<ListLink>> {

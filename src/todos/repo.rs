@@ -9,14 +9,9 @@ use super::{
     listing::{Cursor, Filter, ListQuery, TodoCounts, TodoPage, PAGE_SIZE},
     model::{Todo, TodoInput},
 };
-use crate::lists::model::ListId;
+use crate::lists::{model::ListId, repo::list_key};
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
-
-/// How a list's id is stored: PostgreSQL's 16-byte `uuid`.
-pub fn list_key(list: ListId) -> Uuid {
-    Uuid::from_u128(list.as_u128())
-}
 
 /// The columns of a `Todo`, in every query that returns one.
 const TODO_COLUMNS: &str = "id, title, text, created_at, completed, version";
