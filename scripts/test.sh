@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of Tasks, on a fresh machine as on a warm one:
 # installs what is missing, brings up the local PostgreSQL primary + replica, then
-#   1. cargo fmt --check, and the module layers (no import loops: check-layers.py)
+#   1. cargo fmt --check, the module layers (no import loops: check-layers.py), and the
+#      migrations, safe for rolling deploys (check-migrations.py, after its self-test)
 #   2. cargo clippy -D warnings for the server (ssr) and the browser (hydrate, wasm32)
 #   3. unit and integration tests (cargo test) against the real primary + replica
 #   4. offline checks of the infrastructure files: actionlint and zizmor on the
@@ -47,6 +48,10 @@ cargo fmt --all -- --check
 
 step "layers: no module imports one that imports it back"
 python3 scripts/check-layers.py src
+
+step "migrations: safe for rolling deploys"
+python3 scripts/check-migrations.py --self-test
+python3 scripts/check-migrations.py
 
 step "clippy: server (ssr)"
 cargo clippy --all-targets --features ssr -- -D warnings
