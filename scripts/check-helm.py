@@ -14,7 +14,8 @@ as `helm template --kube-version --api-versions` would for the clusters we targe
     through the GCPBackendPolicy under the name terraform/ gives it, and the app's
     protection settings in its environment, and (issue 14) the migration Job and who
     migrates on install and on upgrade, the connection budget against max_connections,
-    and the explicit choice of synchronous replication's dataDurability);
+    the explicit choice of synchronous replication's dataDurability, and verified TLS
+    to PostgreSQL from everything that gets a database URL);
   - render values the chart must refuse, and check that it refuses each for the reason
     named (a chart that does not render at all refuses everything).
 Every variant is rendered as `helm template` does (an install) and as an upgrade
@@ -26,8 +27,10 @@ usage: check-helm.py CHART_DIR OUT_DIR
 import json
 import pathlib
 import re
+import posixpath
 import subprocess
 import sys
+import urllib.parse
 
 import kubernetes_validate
 import yaml
@@ -100,6 +103,12 @@ VARIANTS = {
         {"database": {"cluster": {"enabled": False}, "existingSecret": "tasks-db"}},
         PROMETHEUS_OPERATOR_APIS,
     ),
+    # An external database whose server certificate comes from a private CA: its ca.crt
+    # mounted for the sslrootcert of the operator's URLs.
+    "external-database-with-ca": (
+        {"database": {"cluster": {"enabled": False}, "existingSecret": "tasks-db", "existingCASecret": "tasks-db-ca"}},
+        PROMETHEUS_OPERATOR_APIS,
+    ),
     "fixed-replicas-no-monitoring": (
         {"autoscaling": {"enabled": False}, "metrics": {"podMonitor": False},
          "database": {"cluster": {"monitoring": {"enabled": False}}}},
@@ -156,6 +165,9 @@ MUST_FAIL = {
         {"migrations": {"lockTimeoutMs": 0}}, "/migrations/lockTimeoutMs"),
     "a dataDurability CloudNativePG does not know": (
         {"database": {"cluster": {"synchronous": {"dataDurability": "off"}}}}, "/database/cluster/synchronous/dataDurability"),
+    # TLS to PostgreSQL: the Cluster's URLs are verified against the Cluster's own CA only.
+    "an external CA secret with the CloudNativePG Cluster": (
+        {"database": {"existingCASecret": "some-ca"}}, "database.existingCASecret is for an external database"),
 }
 YAMLLINT = YamlLintConfig("rules:\n  key-duplicates: enable\n")
 
@@ -846,10 +858,187 @@ def check_data_durability(name, docs, notes):
     return found
 
 
+
+# ---------------------------------------------------------------------------------------
+# Issue 14: TLS to PostgreSQL. What CloudNativePG 1.30.0 provides (the sources are named
+# next to the chart code, templates/_helpers.tpl): the Cluster's CA in the secret
+# <cluster>-ca (spec.certificates.serverCASecret if set), key ca.crt, beside the CA's
+# private key ca.key; a server certificate naming, for each default service -rw, -r
+# and -ro that is not disabled, <svc>, <svc>.<namespace>, <svc>.<namespace>.svc and
+# <svc>.<namespace>.svc.<cluster domain>; an <cluster>-app secret whose `uri` has no
+# query string at all, so no sslmode. sqlx takes sslmode and sslrootcert from the URL.
+
+CNPG_CLUSTER_DOMAIN = "cluster.local"  # the operator's KUBERNETES_CLUSTER_DOMAIN by default
+CNPG_CA_KEY = "ca.crt"
+# The Cluster's service each URL must name: writes go to the primary alone.
+URL_SERVICES = {"DATABASE_URL": ("rw",), "DATABASE_REPLICA_URL": ("ro", "r")}
+ENV_REFERENCE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+TLS_SKIPPED = {}  # variant: why the URLs themselves could not be checked
+
+
+def cnpg_ca_secret(cluster):
+    return ((cluster["spec"].get("certificates") or {}).get("serverCASecret")
+            or f"{cluster['metadata']['name']}-ca")
+
+
+def cnpg_server_names(cluster):
+    """{service suffix: the DNS names CloudNativePG's server certificate gives it}."""
+    name, namespace = cluster["metadata"]["name"], cluster["metadata"].get("namespace")
+    services = (cluster["spec"].get("managed") or {}).get("services") or {}
+    disabled = set(services.get("disabledDefaultServices") or [])
+    names = {}
+    for suffix in ("rw", "r", "ro"):
+        if suffix not in disabled:
+            service = f"{name}-{suffix}"
+            names[suffix] = {service, f"{service}.{namespace}", f"{service}.{namespace}.svc",
+                             f"{service}.{namespace}.svc.{CNPG_CLUSTER_DOMAIN}"}
+    return names
+
+
+def pod_specs(docs):
+    """(workload, its pod spec) for every kind of object that runs containers."""
+    for doc in docs:
+        kind, spec = doc["kind"], doc.get("spec") or {}
+        if kind == "Pod":
+            yield doc, spec
+        elif kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"):
+            yield doc, spec["template"]["spec"]
+        elif kind == "CronJob":
+            yield doc, spec["jobTemplate"]["spec"]["template"]["spec"]
+
+
+def ca_file_problems(where, path, container, pod, secret_name):
+    """The file `path` must be the key ca.crt, alone, of the secret `secret_name`, mounted
+    read-only (not through subPath, which never sees a renewal) and readable by the pod's
+    non-root user: the others' read bit, or the group's with an fsGroup (the kubelet makes
+    the pod's fsGroup the group of a secret volume's files)."""
+    if not posixpath.isabs(path):
+        return [f"{where}: sslrootcert {path!r} is not an absolute path"]
+    mounts = [m for m in container.get("volumeMounts") or []
+              if path.startswith(m["mountPath"].rstrip("/") + "/")]
+    if not mounts:
+        return [f"{where}: sslrootcert {path} is under no volumeMount of the container: no such file"]
+    mount = max(mounts, key=lambda m: len(m["mountPath"]))
+    found = []
+    if mount.get("subPath") or mount.get("subPathExpr"):
+        found.append(f"{where}: the CA is mounted through subPath, which never receives the renewed certificate")
+    if mount.get("readOnly") is not True:
+        found.append(f"{where}: volumeMount {mount['name']} of the CA is not readOnly")
+    volume = next((v for v in pod.get("volumes") or [] if v["name"] == mount["name"]), None)
+    secret = (volume or {}).get("secret")
+    if not secret:
+        return found + [f"{where}: sslrootcert {path} is on volume {mount['name']}, not a secret volume"]
+    if secret.get("secretName") != secret_name:
+        found.append(f"{where}: sslrootcert {path} comes from secret {secret.get('secretName')}, "
+                     f"expected the database server's CA, {secret_name}")
+    items = secret.get("items")
+    if not items:
+        return found + [f"{where}: volume {mount['name']} mounts every key of {secret.get('secretName')}, "
+                        "the CA's private key (ca.key) with its certificate: list the ca.crt item alone"]
+    if {i["key"] for i in items} != {CNPG_CA_KEY}:
+        found.append(f"{where}: volume {mount['name']} mounts the keys {sorted(i['key'] for i in items)}, "
+                     f"expected {CNPG_CA_KEY} alone")
+    relative = posixpath.relpath(path, mount["mountPath"])
+    item = next((i for i in items if i["key"] == CNPG_CA_KEY and i["path"] == relative), None)
+    if item is None:
+        return found + [f"{where}: sslrootcert {path} is not the {CNPG_CA_KEY} item of volume {mount['name']}"]
+    mode = item.get("mode", secret.get("defaultMode", 0o644))
+    if not (mode & 0o004 or (mode & 0o040 and (pod.get("securityContext") or {}).get("fsGroup") is not None)):
+        found.append(f"{where}: the CA's file mode {mode:#o} keeps the non-root user from reading it")
+    return found
+
+
+def check_database_tls(name, docs, notes):
+    """TLS to PostgreSQL, verified: every container that gets DATABASE_URL or
+    DATABASE_REPLICA_URL (the app, the migration Job, anything else) has, in each URL,
+    sslmode=verify-full, a host the Cluster's server certificate names (the -rw service
+    for DATABASE_URL, -ro or -r for replicas), and an sslrootcert that is the ca.crt key,
+    alone, of a read-only secret volume of the Cluster's CA (<cluster>-ca), readable by
+    the app's user; with an external database, that database.existingCASecret is mounted
+    the same way."""
+    found = []
+    values = values_of(name)
+    external_ca = (values.get("database") or {}).get("existingCASecret") or ""
+    for event, documents in (("install", docs), ("upgrade", rendered[name]["upgrade"])):
+        clusters = of_kind(documents, "Cluster")
+        ca_secrets = {cnpg_ca_secret(c) for c in clusters}
+        connecting = 0
+        for workload, pod in pod_specs(documents):
+            for volume in pod.get("volumes") or []:
+                secret = volume.get("secret") or {}
+                if secret.get("secretName") in ca_secrets and any(
+                        i["key"] != CNPG_CA_KEY for i in secret.get("items") or [{"key": "every key"}]):
+                    found.append(f"{event}: {workload['kind']} {workload['metadata']['name']}: volume "
+                                 f"{volume['name']} mounts more of {secret['secretName']} than {CNPG_CA_KEY}")
+            for container in pod.get("containers", []) + pod.get("initContainers", []):
+                env = container.get("env") or []
+                where = f"{event}: {workload['kind']} {workload['metadata']['name']}, container {container['name']}"
+                for index, entry in enumerate(env):
+                    variable = entry["name"]
+                    if variable not in URL_SERVICES:
+                        continue
+                    connecting += 1
+                    if not clusters:
+                        if "value" in entry:
+                            found.append(f"{where}: {variable} written in the manifest with an external database")
+                        TLS_SKIPPED[name] = ("the URLs come from database.existingSecret, which the chart cannot "
+                                             "read: their sslmode and sslrootcert are the operator's (docs/deploy.md)")
+                        if external_ca:
+                            mounts = [m for m in container.get("volumeMounts") or []
+                                      if any(v["name"] == m["name"] and (v.get("secret") or {}).get("secretName") == external_ca
+                                             for v in pod.get("volumes") or [])]
+                            if len(mounts) != 1:
+                                found.append(f"{where}: database.existingCASecret {external_ca} is not mounted once")
+                            else:
+                                found += ca_file_problems(where, mounts[0]["mountPath"].rstrip("/") + "/" + CNPG_CA_KEY,
+                                                          container, pod, external_ca)
+                        continue
+                    if "value" not in entry:
+                        source = (entry.get("valueFrom") or {}).get("secretKeyRef") or entry.get("valueFrom")
+                        found.append(f"{where}: {variable} comes from {source}: no sslmode the chart can see "
+                                     "(CloudNativePG's `uri` carries none)")
+                        continue
+                    defined = {e["name"] for e in env[:index]}
+                    for reference in ENV_REFERENCE.findall(entry["value"]):
+                        if reference not in defined:
+                            found.append(f"{where}: {variable} refers to $({reference}), not defined before it: "
+                                         "Kubernetes leaves the reference as it is")
+                    for url in [u.strip() for u in entry["value"].split(",") if u.strip()]:
+                        parts = urllib.parse.urlsplit(url)
+                        what = f"{where}: {variable} {parts.hostname}"
+                        if parts.scheme not in ("postgres", "postgresql"):
+                            found.append(f"{what}: scheme {parts.scheme!r}, not a PostgreSQL URL")
+                            continue
+                        query = urllib.parse.parse_qs(parts.query, keep_blank_values=True)
+                        modes = query.get("sslmode", []) + query.get("ssl-mode", [])
+                        if modes != ["verify-full"]:
+                            found.append(f"{what}: sslmode {modes or 'unset'}, expected verify-full once (the chain "
+                                         "and the host name checked; anything less accepts any server, or plain text)")
+                        host = parts.hostname or ""
+                        services = [(c, suffix) for c in clusters for suffix, names in cnpg_server_names(c).items()
+                                    if host in names]
+                        if not services:
+                            found.append(f"{what}: host {host!r} is not a name on the server certificate of "
+                                         f"{'any Cluster' if len(clusters) > 1 else 'Cluster ' + clusters[0]['metadata']['name']}: "
+                                         "verify-full refuses it")
+                            continue
+                        cluster, suffix = services[0]
+                        if suffix not in URL_SERVICES[variable]:
+                            found.append(f"{what}: names the -{suffix} service, expected "
+                                         f"{' or '.join('-' + s for s in URL_SERVICES[variable])}")
+                        roots = query.get("sslrootcert", []) + query.get("ssl-root-cert", []) + query.get("ssl-ca", [])
+                        if len(roots) != 1:
+                            found.append(f"{what}: {len(roots)} sslrootcert parameters, one expected (the Cluster's CA)")
+                            continue
+                        found += ca_file_problems(what, roots[0], container, pod, cnpg_ca_secret(cluster))
+        if clusters and not connecting:
+            found.append(f"{event}: a Cluster is rendered but no container gets DATABASE_URL: nothing was checked")
+    return found
+
 CHECKS = [check_database_kept, check_scrape_objects, check_postgresql_version, check_images_pinned,
           check_checkov_skips, check_database_network_policy, check_shutdown, check_autoscaling,
           check_security_policy, check_protection_env, check_migration_job, check_migrate_on_start,
-          check_connection_budget, check_data_durability]
+          check_connection_budget, check_data_durability, check_database_tls]
 for check in CHECKS:
     failures = []
     for name, result in rendered.items():
@@ -899,6 +1088,8 @@ print(f"helm: {' '.join(check_addons_script.__doc__.split())} {'FAILED' if failu
 
 for name, summary in BUDGETS.items():
     print(f"helm: {name}: connections per PostgreSQL server: {summary}")
+for name, reason in TLS_SKIPPED.items():
+    print(f"helm: SKIPPED the TLS check of the database URLs in {name}: {reason}")
 for kind, variants in sorted(skipped.items()):
     print(f"helm: SKIPPED schema validation of {kind} ({CRD_KINDS[kind]}: a CRD, not in the "
           f"Kubernetes {KUBERNETES_VERSION} schemas) in: {', '.join(sorted(variants))}")

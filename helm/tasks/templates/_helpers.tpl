@@ -53,17 +53,66 @@ app.kubernetes.io/component: migrations
 count; the connection budget below counts them. */}}
 {{- define "tasks.maxSurge" -}}1{{- end -}}
 
+{{/* TLS to PostgreSQL (issue 14): what the chart relies on, from CloudNativePG 1.30.0
+(the operator version scripts/install-cluster-addons.sh installs) and sqlx 0.8.6.
+  - The operator makes a self-signed CA per Cluster and keeps it in the secret
+    <cluster>-ca, key `ca.crt` (its private key is `ca.key` in the same secret: never
+    mount it). Source: api/v1/cluster_types.go (DefaultServerCaSecretSuffix "-ca"),
+    api/v1/cluster_funcs.go (GetServerCASecretName), pkg/certs/certs.go (CACertKey
+    "ca.crt", CAPrivateKeyKey "ca.key"); docs "Certificates",
+    https://cloudnative-pg.io/documentation/current/certificates/ ("Server CA secret").
+  - The server certificate (secret <cluster>-server) names, for each of the services
+    <cluster>-rw, <cluster>-r and <cluster>-ro: <svc>, <svc>.<namespace>,
+    <svc>.<namespace>.svc and <svc>.<namespace>.svc.<cluster domain> (cluster.local
+    unless the operator's KUBERNETES_CLUSTER_DOMAIN says otherwise). Source:
+    api/v1/cluster_funcs.go (GetClusterAltDNSNames), internal/controller/cluster_pki.go
+    (ensureServerLeafCertificate).
+  - The <cluster>-app secret's `uri` is postgresql://<user>:<password>@<cluster>-rw.<namespace>:5432/<dbname>,
+    with no query string: no sslmode, no sslrootcert. Its `host` key is the bare
+    <cluster>-rw. Source: pkg/specs/secrets.go (CreateSecret), called with
+    GetServiceReadWriteName() in internal/controller/cluster_create.go. The generated
+    password is letters and digits (password.Generate(64, 10, 0, false, true), same
+    file), so it goes into a URL unescaped.
+  - sqlx (sqlx-postgres 0.8.6, src/options/parse.rs) takes `sslmode` and `sslrootcert`
+    from the URL's query; with verify-full it checks the chain and that the URL's host
+    is one of the certificate's names (src/connection/tls.rs), and it never falls back
+    to plain text. With the tls-rustls-ring-webpki feature it trusts the CA file in
+    addition to the public webpki roots (sqlx-core 0.8.6, src/net/tls/tls_rustls.rs).
+So the URLs name each service as <svc>.<namespace>.svc: a name on the certificate, not
+tied to the cluster domain, and not a public DNS name any public CA may certify. */}}
+
+{{/* Where the pods find the CA certificate that signed the database server's. */}}
+{{- define "tasks.dbCADir" -}}/etc/tasks/postgresql-ca{{- end -}}
+
+{{/* The secret holding that CA under the key ca.crt: the Cluster's <cluster>-ca, or,
+with an external database, database.existingCASecret (may be empty: then none). */}}
+{{- define "tasks.dbCASecret" -}}
+{{- if .Values.database.cluster.enabled -}}
+{{- printf "%s-ca" (include "tasks.dbCluster" .) -}}
+{{- else -}}
+{{- .Values.database.existingCASecret -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The query every CloudNativePG URL carries: TLS, the chain checked against the
+Cluster's CA and the host name against the certificate's names. */}}
+{{- define "tasks.dbTLSQuery" -}}
+{{- printf "sslmode=verify-full&sslrootcert=%s/ca.crt" (include "tasks.dbCADir" .) -}}
+{{- end -}}
+
+{{/* A service of the Cluster, by the name its server certificate carries. */}}
+{{- define "tasks.dbServiceHost" -}}
+{{- printf "%s-%s.%s.svc" (include "tasks.dbCluster" .ctx) .service .ctx.Release.Namespace -}}
+{{- end -}}
+
 {{/* How the app reaches its database: the same for the Deployment and the migration
-Job. With the CloudNativePG Cluster: its <cluster>-app secret, whose URI names the
-read-write service; the read-only service's URL is built from the same credentials.
-Otherwise database.existingSecret. */}}
+Job. With the CloudNativePG Cluster: both URLs built from the credentials of its
+<cluster>-app secret (Kubernetes expands $(VAR) from the variables listed before),
+for the read-write and the read-only service, over verified TLS. Not the secret's
+`uri`: it carries no sslmode. Otherwise database.existingSecret, whose URLs are the
+operator's to write (docs/deploy.md, "TLS to PostgreSQL"). */}}
 {{- define "tasks.databaseEnv" -}}
 {{- if .Values.database.cluster.enabled }}
-- name: DATABASE_URL
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "tasks.dbCluster" . }}-app
-      key: uri
 - name: DB_USER
   valueFrom:
     secretKeyRef:
@@ -79,8 +128,10 @@ Otherwise database.existingSecret. */}}
     secretKeyRef:
       name: {{ include "tasks.dbCluster" . }}-app
       key: dbname
+- name: DATABASE_URL
+  value: "postgres://$(DB_USER):$(DB_PASSWORD)@{{ include "tasks.dbServiceHost" (dict "ctx" . "service" "rw") }}:5432/$(DB_NAME)?{{ include "tasks.dbTLSQuery" . }}"
 - name: DATABASE_REPLICA_URL
-  value: "postgres://$(DB_USER):$(DB_PASSWORD)@{{ include "tasks.dbCluster" . }}-ro:5432/$(DB_NAME)"
+  value: "postgres://$(DB_USER):$(DB_PASSWORD)@{{ include "tasks.dbServiceHost" (dict "ctx" . "service" "ro") }}:5432/$(DB_NAME)?{{ include "tasks.dbTLSQuery" . }}"
 {{- else }}
 - name: DATABASE_URL
   valueFrom:
@@ -93,6 +144,32 @@ Otherwise database.existingSecret. */}}
       name: {{ .Values.database.existingSecret }}
       key: database-replica-url
       optional: true
+{{- end }}
+{{- end -}}
+
+{{/* The CA's volume, for the pod spec of whatever connects (the Deployment, the
+migration Job): the ca.crt key alone, never the CA's private key. Not optional: a pod
+waits for the secret, as it waits for <cluster>-app. Mode 0440 (288): root-owned,
+readable by the group, which the kubelet sets to the pod's fsGroup (65532, the app's
+group, tasks.podSecurityContext) on secret volumes. Renewals reach the file without a
+restart (no subPath: a subPath mount never sees an update). */}}
+{{- define "tasks.dbCAVolumes" -}}
+{{- with include "tasks.dbCASecret" . }}
+- name: postgresql-ca
+  secret:
+    secretName: {{ . }}
+    items:
+      - key: ca.crt
+        path: ca.crt
+    defaultMode: 288
+{{- end }}
+{{- end -}}
+
+{{- define "tasks.dbCAVolumeMounts" -}}
+{{- if include "tasks.dbCASecret" . }}
+- name: postgresql-ca
+  mountPath: {{ include "tasks.dbCADir" . }}
+  readOnly: true
 {{- end }}
 {{- end -}}
 
