@@ -6,6 +6,8 @@
 #
 #   scripts/db.sh up        create (first time) and start both servers, print the URLs
 #   scripts/db.sh down      stop both servers (data is kept)
+#   scripts/db.sh stop <primary|replica|delayed> [fast|immediate]
+#                           stop one server; `immediate` as a crash would (failover drills)
 #   scripts/db.sh destroy   stop both servers and delete their data
 #   scripts/db.sh status    show whether each server runs and how replication is doing
 #   scripts/db.sh env       print the environment variables the app and tests use
@@ -204,6 +206,16 @@ case $cmd in
       fi
     done
     ;;
+  stop)
+    bindir=$(find_bindir) || die "PostgreSQL is not installed"
+    node=${1:-}; mode=${2:-fast}
+    case $node in primary|replica|delayed) ;; *) die "stop which server: primary, replica or delayed?" ;; esac
+    case $mode in fast|immediate) ;; *) die "stop mode '$mode': use fast or immediate" ;; esac
+    if [ -d "$pg_dir/$node" ] && running "$node"; then
+      as_pg "$bindir/pg_ctl" -D "$pg_dir/$node" -m "$mode" -w stop >/dev/null
+      log "$node stopped ($mode)"
+    fi
+    ;;
   destroy)
     "$0" down
     rm -rf "$pg_dir"
@@ -229,5 +241,5 @@ case $cmd in
     esac
     psql_admin "$port" "$@"
     ;;
-  *) die "unknown command '$cmd' (use up, down, destroy, status, env or psql)" ;;
+  *) die "unknown command '$cmd' (use up, down, stop, destroy, status, env or psql)" ;;
 esac

@@ -154,7 +154,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             // The links hold the capabilities: printed for the operator, never logged.
             let origin = settings.http.public_url.as_deref().unwrap_or("");
             println!("todos\tcreated\tname\tlink");
-            for list in lists::all(db.primary()).await? {
+            for list in lists::all(&db.primary()).await? {
                 println!(
                     "{}\t{}\t{}\t{origin}{}",
                     list.todos,

@@ -9,6 +9,7 @@
 mod support {
     pub mod app;
     pub mod database;
+    pub mod own_cluster;
     pub mod proxy;
     pub mod replay;
     pub mod todos;
@@ -25,7 +26,8 @@ use std::{
 };
 use support::{
     app::{browser_client, wait_until, TestApp},
-    database::{create_test_database, required_env, TestDatabase},
+    database::{create_test_database, required_env, with_database, TestDatabase},
+    own_cluster::OwnCluster,
     proxy::{server_of, spawn_app_behind_proxies, with_server, FaultProxy},
 };
 use tasks::todos::{listing::TodoPage, model::Todo};
@@ -412,13 +414,19 @@ async fn starts_while_the_replica_is_down_and_recovers() {
     let _serial = SERIAL.lock().await;
     let (app, proxies) = spawn_app_behind_proxies(true, false, &FAST_CHECKS).await;
 
-    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    // Once the first health check is done (before it, the app is "starting").
+    let (status, body) = wait_until(Duration::from_secs(5), || async {
+        let ready = app.client.get(app.url("/readyz")).send().await.ok()?;
+        let status = ready.status();
+        let body: serde_json::Value = ready.json().await.ok()?;
+        (body["reason"] != "starting").then_some((status, body))
+    })
+    .await
+    .expect("the first health check never ended");
     assert_eq!(
-        ready.status(),
-        200,
-        "a replica problem alone must not make the app unready"
+        status, 200,
+        "a replica problem alone must not make the app unready: {body}"
     );
-    let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["replicas"][0]["status"], "unreachable");
     let todo = app.create_ok("served by the primary", "").await;
     assert_eq!(app.list_with(&browser_client()).await.status(), 200);
@@ -1590,4 +1598,197 @@ async fn a_forged_read_your_writes_position_does_not_send_reads_to_the_primary()
     );
     assert_eq!(delta(from_replica), 5.0);
     assert_eq!(delta(ignored), 5.0);
+}
+
+/// A blackholed primary: packets to it dropped, nothing refused. A write (here a create)
+/// gets a 503 within its deadline (`DATABASE_WRITE_TIMEOUT_MS`), not the request
+/// timeout's generic answer 15 s later; reads go on from the replica.
+#[tokio::test]
+async fn a_write_to_a_blackholed_primary_answers_503_within_its_deadline() {
+    let _serial = SERIAL.lock().await;
+    let settings = [("DATABASE_WRITE_TIMEOUT_MS", "1500")];
+    let (app, proxies) = spawn_app_behind_proxies(true, true, &settings).await;
+    app.create_ok("before the blackhole", "").await;
+    proxies.primary.blackhole();
+    let asked = Instant::now();
+    let response = app.create(&app.client, "into the blackhole", "").await;
+    let took = asked.elapsed();
+    let status = response.status();
+    let retry_after = response.headers().get("retry-after").cloned();
+    let body = response.text().await.unwrap();
+    println!(
+        "[blackholed primary] a create answered {status} after {} ms (deadline 1500 ms)",
+        took.as_millis()
+    );
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body, r#""Unavailable""#);
+    assert_eq!(retry_after.as_ref().map(|v| v.to_str().unwrap()), Some("1"));
+    assert!(took < Duration::from_millis(2_500), "it took {took:?}");
+    assert_eq!(app.list_with(&app.client).await.status(), 200);
+}
+
+/// Issue 14, test 6: a failover drill on a primary and replicas of the test's own
+/// (promoting a replica of the shared servers would break them for every other test).
+///
+/// The app reaches the primary through an address that moves, as CloudNativePG's `-rw`
+/// Service does, and its replica directly. Under reads and creates the primary crashes
+/// (immediate stop), the address moves to the replica, the replica is promoted. Writes
+/// must resume within 15 s, every create acknowledged before or after must be on the
+/// new primary exactly once, `/readyz` must not take the pod out at any moment, and the
+/// app's read connections to the promoted server must be closed (they would otherwise
+/// linger until their idle timeout, minutes).
+///
+/// The cluster replicates synchronously, as the chart's does (`synchronous`, quorum):
+/// here to both standbys (`ANY 2`), as the test, not the most advanced standby,
+/// chooses which one is promoted. With asynchronous replication a crash can lose the
+/// last acknowledged commits, and this test would rightly fail now and then.
+#[tokio::test]
+async fn failover_drill_writes_resume_and_no_acknowledged_create_is_lost() {
+    let _serial = SERIAL.lock().await;
+    let cluster = tokio::task::spawn_blocking(|| Arc::new(OwnCluster::up("drill")))
+        .await
+        .unwrap();
+    let admin = |name: &str| with_database(&cluster.env(name), "tasks");
+    let admin_primary = sqlx::PgPool::connect(&admin("TEST_ADMIN_DATABASE_URL"))
+        .await
+        .unwrap();
+    for statement in [
+        "ALTER SYSTEM SET synchronous_standby_names = 'ANY 2 (*)'",
+        "SELECT pg_reload_conf()",
+    ] {
+        sqlx::query(statement)
+            .execute(&admin_primary)
+            .await
+            .unwrap();
+    }
+    let synchronous = wait_until(Duration::from_secs(10), || async {
+        let quorum: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'quorum'",
+        )
+        .fetch_one(&admin_primary)
+        .await
+        .ok()?;
+        (quorum == 2).then_some(())
+    })
+    .await;
+    assert!(
+        synchronous.is_some(),
+        "the standbys never became synchronous"
+    );
+    admin_primary.close().await;
+
+    let (old_primary, replica) = (
+        server_of(&cluster.env("DATABASE_URL")),
+        server_of(&cluster.env("DATABASE_REPLICA_URL")),
+    );
+    let read_write_service = FaultProxy::start(old_primary, true).await;
+    let db = TestDatabase {
+        app_primary_url: with_server(&cluster.env("DATABASE_URL"), read_write_service.addr),
+        app_replica_url: cluster.env("DATABASE_REPLICA_URL"),
+        admin_primary_url: admin("TEST_ADMIN_DATABASE_URL"),
+        admin_replica_url: admin("TEST_ADMIN_REPLICA_URL"),
+    };
+    let (app, _metrics) = TestApp::start(&db, &FAST_CHECKS).await;
+    let app = Arc::new(app);
+    let started = wait_until(Duration::from_secs(10), || async {
+        let readyz = app.client.get(app.url("/readyz")).send().await.ok()?;
+        (readyz.status() == 200).then_some(())
+    })
+    .await;
+    assert!(started.is_some(), "the app never became ready");
+    let (stop, seen) = (Arc::new(AtomicBool::new(false)), Arc::new(Seen::default()));
+    let clients = drive_traffic(&app, 2, 3, &stop, &seen);
+    let readiness = tokio::spawn({
+        let (app, stop) = (app.clone(), stop.clone());
+        async move {
+            let (mut ready, mut not_ready) = (0, Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                match app.client.get(app.url("/readyz")).send().await {
+                    Ok(response) if response.status() == 200 => ready += 1,
+                    Ok(response) => not_ready.push(response.text().await.unwrap_or_default()),
+                    Err(error) => not_ready.push(error.to_string()),
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            (ready, not_ready)
+        }
+    });
+    // The replica is the promoted server to come; `app.replica` is a superuser pool on it.
+    let read_connections = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'tasks-read'",
+        )
+        .fetch_one(&app.replica)
+        .await
+        .unwrap()
+    };
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let read_connections_before = read_connections().await;
+
+    let acknowledged_before = seen.acknowledged.lock().unwrap().len();
+    let crash = {
+        let cluster = cluster.clone();
+        tokio::task::spawn_blocking(move || cluster.stop("primary", "immediate"))
+    };
+    crash.await.unwrap();
+    let crashed = Instant::now();
+    read_write_service.retarget(replica);
+    let promoted: bool = sqlx::query_scalar("SELECT pg_promote(true, 60)")
+        .fetch_one(&app.replica)
+        .await
+        .unwrap();
+    assert!(promoted, "the replica was not promoted");
+    let promoted_after = crashed.elapsed();
+    let acknowledged_at_promotion = seen.acknowledged.lock().unwrap().len();
+    let resumed = wait_until(Duration::from_secs(15), || async {
+        (seen.acknowledged.lock().unwrap().len() > acknowledged_at_promotion)
+            .then(|| crashed.elapsed())
+    })
+    .await;
+    let reads_closed = wait_until(Duration::from_secs(5), || async {
+        (read_connections().await == 0).then(|| crashed.elapsed())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop_traffic(&stop, clients).await;
+    let (ready, not_ready) = readiness.await.unwrap();
+
+    let stored: HashMap<String, i64> =
+        sqlx::query_as::<_, (String, i64)>("SELECT title, count(*) FROM todos GROUP BY title")
+            .fetch_all(&app.replica)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    seen.report("failover drill", &stored);
+    println!(
+        "[failover drill] {acknowledged_before} creates acknowledged before the crash; \
+         promoted {} ms after it; writes resumed after {:?} ms; the app's {} read \
+         connections to the promoted server closed after {:?} ms; /readyz {ready} ready, \
+         {} not",
+        promoted_after.as_millis(),
+        resumed.map(|at| at.as_millis()),
+        read_connections_before,
+        reads_closed.map(|at| at.as_millis()),
+        not_ready.len(),
+    );
+    assert!(acknowledged_before > 0, "no create before the crash");
+    assert!(resumed.is_some(), "writes did not resume within 15 s");
+    assert!(
+        not_ready.is_empty(),
+        "/readyz took the pod out during the failover: {not_ready:?}"
+    );
+    assert!(
+        read_connections_before > 0,
+        "the app held no read connection on the replica: the check proves nothing"
+    );
+    assert!(
+        reads_closed.is_some(),
+        "the app's read connections to the promoted server stayed open"
+    );
+    assert_eq!(seen.own_write_missing.load(Ordering::Relaxed), 0);
+    for (status, body, _) in seen.create_failures.lock().unwrap().iter() {
+        assert_eq!(*status, 503, "{body}");
+    }
+    assert_every_acknowledged_create_stored_once(&seen, &stored);
 }

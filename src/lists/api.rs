@@ -64,10 +64,10 @@ pub async fn rename_list(list: ListId, name: String) -> Result<String, TodoError
             message,
             submitted: name.chars().take(2 * NAME_MAX_CHARS).collect(),
         })?;
-        let db = database()?;
-        repo::rename(db.primary(), list, &name).await?;
-        after_change(&db, list, &[]).await;
-        Ok(name)
+        write(&database()?, list, &[], move |primary| {
+            Box::pin(async move { repo::rename(primary, list, &name).await.map(|()| Ok(name)) })
+        })
+        .await
     }
     .await;
     finish("rename_list", list, result)
@@ -82,7 +82,7 @@ mod ssr {
     use crate::server::state::AppState;
     pub use crate::server::{
         read_your_writes, remembered_lists,
-        server_fns::{after_change, database, finish, state},
+        server_fns::{database, finish, state, write},
     };
     use http::{header::HOST, request::Parts};
 

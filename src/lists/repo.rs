@@ -32,7 +32,7 @@ pub async fn names(connection: &mut PgConnection, lists: &[ListId]) -> sqlx::Res
 }
 
 /// Names a list (creating it, if it has never been written to).
-pub async fn rename(primary: &PgPool, list: ListId, name: &str) -> sqlx::Result<()> {
+pub async fn rename(primary: &mut PgConnection, list: ListId, name: &str) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO lists (id, name) VALUES ($1, $2) \
          ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name",

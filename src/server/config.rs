@@ -104,6 +104,12 @@ pub struct DatabaseSettings {
     /// packets (rather than refusing) would otherwise hold the read until the request
     /// timeout.
     pub replica_read_timeout: Duration,
+    /// How long a write on the primary (getting a connection, its statements, and
+    /// reading the WAL position after it) may take before the request gets a 503. The
+    /// statement timeout is the server's bound; this one also holds when packets to
+    /// the primary are dropped and the server never answers. Shorter than the request
+    /// timeout, so the answer is a clear 503, not the generic timeout.
+    pub write_timeout: Duration,
     /// Server-side limit on any single statement.
     pub statement_timeout: Duration,
     /// Idle connections above the minimum are closed after this long.
@@ -166,6 +172,9 @@ impl Settings {
         let env = Env { lookup };
 
         let statement_timeout = env.millis("DATABASE_STATEMENT_TIMEOUT_MS", 5_000)?;
+        let request_timeout = env.millis("REQUEST_TIMEOUT_MS", 15_000)?;
+        // 6 s by default, and always ending before the request timeout.
+        let default_write_timeout = Duration::from_secs(6).min(request_timeout / 2);
         let connect_options = |name: &'static str, url: &str| {
             parse_postgres_url(name, url).map(|options| tune_connection(options, statement_timeout))
         };
@@ -202,6 +211,10 @@ impl Settings {
             max_connections,
             acquire_timeout: env.millis("DATABASE_ACQUIRE_TIMEOUT_MS", 2_000)?,
             replica_read_timeout: env.millis("DATABASE_REPLICA_READ_TIMEOUT_MS", 1_000)?,
+            write_timeout: env.millis(
+                "DATABASE_WRITE_TIMEOUT_MS",
+                default_write_timeout.as_millis() as u64,
+            )?,
             statement_timeout,
             idle_timeout: env.secs("DATABASE_IDLE_TIMEOUT_SECS", 300)?,
             max_lifetime: env.secs("DATABASE_MAX_LIFETIME_SECS", 1_800)?,
@@ -218,7 +231,7 @@ impl Settings {
         };
         let http = HttpSettings {
             metrics_addr,
-            request_timeout: env.millis("REQUEST_TIMEOUT_MS", 15_000)?,
+            request_timeout,
             hsts: env.flag("HSTS")?,
             readyz_details: env.flag("READYZ_DETAILS")?,
             public_url: env.get("PUBLIC_URL").map(parse_public_url).transpose()?,
@@ -240,6 +253,13 @@ impl Settings {
                 name: "WRITE_RATE_LIMIT_BURST",
                 expected: "a whole number of at least 1",
                 value: "0".into(),
+            });
+        }
+        if database.write_timeout >= http.request_timeout {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_WRITE_TIMEOUT_MS",
+                expected: "fewer milliseconds than REQUEST_TIMEOUT_MS",
+                value: database.write_timeout.as_millis().to_string(),
             });
         }
         let list_max_todos: i64 = env.number("LIST_MAX_TODOS", 10_000)?;
@@ -377,11 +397,26 @@ fn parse_postgres_url(name: &'static str, url: &str) -> Result<PgConnectOptions,
     })
 }
 
+/// Settings every connection of the app asks the server for.
+///
+/// TCP keepalive: sqlx 0.8.6 opens its sockets with `TCP_NODELAY` only (sqlx-core
+/// `src/net/socket/mod.rs`), and offers no keepalive option, so the app side of a
+/// silent peer is bounded by deadlines instead (`DATABASE_REPLICA_READ_TIMEOUT_MS`,
+/// `DATABASE_WRITE_TIMEOUT_MS`, the status timeout of health checks). The server side
+/// gets keepalive here: a pod that vanished without closing its connections (its node
+/// lost) stops holding server connections after about a minute (30 s idle, then 3
+/// probes 10 s apart) instead of the kernel's default of over two hours, which counts
+/// against `max_connections`. PostgreSQL ignores these on Unix-domain sockets.
 fn tune_connection(options: PgConnectOptions, statement_timeout: Duration) -> PgConnectOptions {
-    options.application_name("tasks").options([(
-        "statement_timeout",
-        statement_timeout.as_millis().to_string(),
-    )])
+    options.application_name("tasks").options([
+        (
+            "statement_timeout",
+            statement_timeout.as_millis().to_string(),
+        ),
+        ("tcp_keepalives_idle", "30".to_owned()),
+        ("tcp_keepalives_interval", "10".to_owned()),
+        ("tcp_keepalives_count", "3".to_owned()),
+    ])
 }
 
 #[cfg(test)]
@@ -509,6 +544,22 @@ mod tests {
         assert_eq!(replicas, [("replica", 6432), ("replica2", 5432)]);
         assert_eq!(db.max_connections, 32);
         assert_eq!(db.acquire_timeout, Duration::from_millis(750));
+        assert_eq!(db.write_timeout, Duration::from_secs(6));
+    }
+
+    #[test]
+    fn a_write_deadline_must_end_before_the_request_timeout() {
+        let error = settings(&[
+            ("DATABASE_URL", "postgres://u:p@primary/tasks"),
+            ("DATABASE_WRITE_TIMEOUT_MS", "15000"),
+        ])
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            error.starts_with("DATABASE_WRITE_TIMEOUT_MS must be"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -26,20 +26,30 @@ pub fn database() -> Result<Database, TodoError> {
     state().map(|state| state.db)
 }
 
-/// After a write on the primary: this client's next reads must see it
-/// (read-your-writes), and a form posted without JavaScript goes back to `list`'s page,
-/// without the query parameters `leaving` (see `form_posts`). The write is done: from
-/// here on nothing may turn the request into an error, or the user would retry
-/// something that already happened.
-pub async fn after_change(db: &Database, list: ListId, leaving: &[&str]) {
-    match db.wal_position_after_write().await {
-        Ok(lsn) => read_your_writes::remember_write(lsn),
-        Err(error) => tracing::warn!(
-            %error,
+/// Runs `write` on the primary (see `Database::write`). Once it is done, this client's
+/// next reads must see it (read-your-writes), and a form posted without JavaScript
+/// goes back to `list`'s page without the query parameters `leaving` (see
+/// `form_posts`). A write that failed, or changed nothing (`Err` of the closure's
+/// result), does neither.
+pub async fn write<T>(
+    db: &Database,
+    list: ListId,
+    leaving: &[&str],
+    write: impl for<'c> FnOnce(
+        &'c mut sqlx::PgConnection,
+    )
+        -> futures::future::BoxFuture<'c, sqlx::Result<Result<T, TodoError>>>,
+) -> Result<T, TodoError> {
+    let written = db.write(write).await?;
+    let value = written.value?;
+    match written.wal_position {
+        Some(lsn) => read_your_writes::remember_write(lsn),
+        None => tracing::warn!(
             "change stored, but its WAL position is unknown; the next read may miss it"
         ),
     }
     form_posts::redirect_back_to_list_without(list, leaving);
+    Ok(value)
 }
 
 /// Counts the call of `function` on `list` and, for an error, sets its HTTP status (or

@@ -34,18 +34,17 @@ pub async fn create_todo(
         let input = parse_input(&title, &text)?;
         let state = state()?;
         let max = state.list_max_todos;
-        let todo = repo::insert(state.db.primary(), list, &input, max, key)
-            .await?
-            .ok_or(TodoError::ListFull { max })?;
-        metrics::counter!(TODOS_CREATED).increment(1);
         // Without JavaScript: back to the first page of the list, where the new todo is:
         // not on a later page, nor behind the "completed" filter (a new todo is active).
-        after_change(
-            &state.db,
-            list,
-            &["after", "before", "edit", "filter=completed"],
-        )
-        .await;
+        let leaving = ["after", "before", "edit", "filter=completed"];
+        let todo = write(&state.db, list, &leaving, move |primary| {
+            Box::pin(async move {
+                let stored = repo::insert(primary, list, &input, max, key).await?;
+                Ok(stored.ok_or(TodoError::ListFull { max }))
+            })
+        })
+        .await?;
+        metrics::counter!(TODOS_CREATED).increment(1);
         Ok(todo)
     }
     .await;
@@ -84,10 +83,14 @@ pub async fn list_todos(
 #[server(prefix = "/api", endpoint = "set_todo_completed")]
 pub async fn set_todo_completed(list: ListId, id: i64, completed: bool) -> Result<Todo, TodoError> {
     let result = async {
-        let db = database()?;
-        let todo = made(repo::set_completed(db.primary(), list, id, completed).await?)?;
-        after_change(&db, list, &[]).await;
-        Ok(todo)
+        write(&database()?, list, &[], move |primary| {
+            Box::pin(async move {
+                repo::set_completed(primary, list, id, completed)
+                    .await
+                    .map(made)
+            })
+        })
+        .await
     }
     .await;
     finish("set_todo_completed", list, result)
@@ -104,11 +107,15 @@ pub async fn update_todo(
 ) -> Result<Todo, TodoError> {
     let result = async {
         let input = parse_input(&title, &text)?;
-        let db = database()?;
-        let todo = made(repo::update(db.primary(), list, id, version, &input).await?)?;
         // Without JavaScript: back to the list, with the edit form closed.
-        after_change(&db, list, &["edit"]).await;
-        Ok(todo)
+        write(&database()?, list, &["edit"], move |primary| {
+            Box::pin(async move {
+                repo::update(primary, list, id, version, &input)
+                    .await
+                    .map(made)
+            })
+        })
+        .await
     }
     .await;
     finish("update_todo", list, result)
@@ -118,10 +125,10 @@ pub async fn update_todo(
 #[server(prefix = "/api", endpoint = "delete_todo")]
 pub async fn delete_todo(list: ListId, id: i64, version: i32) -> Result<(), TodoError> {
     let result = async {
-        let db = database()?;
-        made(repo::delete(db.primary(), list, id, version).await?)?;
-        after_change(&db, list, &[]).await;
-        Ok(())
+        write(&database()?, list, &[], move |primary| {
+            Box::pin(async move { repo::delete(primary, list, id, version).await.map(made) })
+        })
+        .await
     }
     .await;
     finish("delete_todo", list, result)
@@ -132,10 +139,14 @@ pub async fn delete_todo(list: ListId, id: i64, version: i32) -> Result<(), Todo
 #[server(prefix = "/api", endpoint = "set_all_completed")]
 pub async fn set_all_completed(list: ListId, completed: bool) -> Result<u64, TodoError> {
     let result = async {
-        let db = database()?;
-        let changed = repo::set_all_completed(db.primary(), list, completed).await?;
-        after_change(&db, list, &[]).await;
-        Ok(changed)
+        write(&database()?, list, &[], move |primary| {
+            Box::pin(async move {
+                repo::set_all_completed(primary, list, completed)
+                    .await
+                    .map(Ok)
+            })
+        })
+        .await
     }
     .await;
     finish("set_all_completed", list, result)
@@ -145,10 +156,10 @@ pub async fn set_all_completed(list: ListId, completed: bool) -> Result<u64, Tod
 #[server(prefix = "/api", endpoint = "clear_completed")]
 pub async fn clear_completed(list: ListId) -> Result<u64, TodoError> {
     let result = async {
-        let db = database()?;
-        let deleted = repo::delete_completed(db.primary(), list).await?;
-        after_change(&db, list, &[]).await;
-        Ok(deleted)
+        write(&database()?, list, &[], move |primary| {
+            Box::pin(async move { repo::delete_completed(primary, list).await.map(Ok) })
+        })
+        .await
     }
     .await;
     finish("clear_completed", list, result)
@@ -167,7 +178,7 @@ mod ssr {
     pub use crate::server::{
         metrics::TODOS_CREATED,
         read_your_writes,
-        server_fns::{after_change, database, finish, state},
+        server_fns::{database, finish, state, write},
     };
 
     /// Checks a title and text with the rules the browser applied too.

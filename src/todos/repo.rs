@@ -10,7 +10,7 @@ use super::{
     model::{Todo, TodoInput},
 };
 use crate::lists::{model::ListId, repo::list_key};
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 /// The columns of a `Todo`, in every query that returns one.
@@ -34,7 +34,7 @@ pub enum Change<T> {
 /// With a `key` (the form's), a create whose key the list already has stores nothing
 /// and returns the todo stored the first time: sending a create again is safe.
 pub async fn insert(
-    primary: &PgPool,
+    primary: &mut PgConnection,
     list: ListId,
     todo: &TodoInput,
     max: i64,
@@ -55,7 +55,7 @@ pub async fn insert(
     .bind(todo.text())
     .bind(max)
     .bind(key)
-    .fetch_optional(primary)
+    .fetch_optional(&mut *primary)
     .await?;
     match (inserted, key) {
         (Some(todo), _) => Ok(Some(todo)),
@@ -176,7 +176,7 @@ pub async fn page(
 /// Marks one todo done or not done. Setting the state it already has changes nothing,
 /// not even its version: a repeated click must not invalidate an edit open elsewhere.
 pub async fn set_completed(
-    primary: &PgPool,
+    primary: &mut PgConnection,
     list: ListId,
     id: i64,
     completed: bool,
@@ -188,7 +188,7 @@ pub async fn set_completed(
     .bind(list_key(list))
     .bind(id)
     .bind(completed)
-    .fetch_optional(primary)
+    .fetch_optional(&mut *primary)
     .await?;
     if let Some(todo) = changed {
         return Ok(Change::Made(todo));
@@ -205,7 +205,7 @@ pub async fn set_completed(
 
 /// Replaces a todo's title and text, if it is still at `version`.
 pub async fn update(
-    primary: &PgPool,
+    primary: &mut PgConnection,
     list: ListId,
     id: i64,
     version: i32,
@@ -220,7 +220,7 @@ pub async fn update(
     .bind(version)
     .bind(input.title())
     .bind(input.text())
-    .fetch_optional(primary)
+    .fetch_optional(&mut *primary)
     .await?;
     match updated {
         Some(todo) => Ok(Change::Made(todo)),
@@ -230,7 +230,7 @@ pub async fn update(
 
 /// Deletes a todo, if it is still at `version`: what is deleted is what the user saw.
 pub async fn delete(
-    primary: &PgPool,
+    primary: &mut PgConnection,
     list: ListId,
     id: i64,
     version: i32,
@@ -239,7 +239,7 @@ pub async fn delete(
         .bind(list_key(list))
         .bind(id)
         .bind(version)
-        .execute(primary)
+        .execute(&mut *primary)
         .await?
         .rows_affected();
     if deleted == 1 {
@@ -250,7 +250,11 @@ pub async fn delete(
 }
 
 /// A change guarded by a version touched no row: the todo is gone, or has moved on.
-async fn why_unchanged<T>(primary: &PgPool, list: ListId, id: i64) -> sqlx::Result<Change<T>> {
+async fn why_unchanged<T>(
+    primary: &mut PgConnection,
+    list: ListId,
+    id: i64,
+) -> sqlx::Result<Change<T>> {
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM todos WHERE list_id = $1 AND id = $2)")
             .bind(list_key(list))
@@ -266,7 +270,7 @@ async fn why_unchanged<T>(primary: &PgPool, list: ListId, id: i64) -> sqlx::Resu
 
 /// Marks every todo of the list done (or not done); returns how many changed.
 pub async fn set_all_completed(
-    primary: &PgPool,
+    primary: &mut PgConnection,
     list: ListId,
     completed: bool,
 ) -> sqlx::Result<u64> {
@@ -282,7 +286,7 @@ pub async fn set_all_completed(
 }
 
 /// Deletes every completed todo of the list; returns how many.
-pub async fn delete_completed(primary: &PgPool, list: ListId) -> sqlx::Result<u64> {
+pub async fn delete_completed(primary: &mut PgConnection, list: ListId) -> sqlx::Result<u64> {
     Ok(
         sqlx::query("DELETE FROM todos WHERE list_id = $1 AND completed")
             .bind(list_key(list))

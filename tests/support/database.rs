@@ -65,7 +65,7 @@ pub fn required_env(name: &str) -> String {
 
 /// The same postgres URL naming another database; credentials, host and query
 /// parameters (`?sslmode=…`) stay as they are.
-fn with_database(url: &str, database: &str) -> String {
+pub fn with_database(url: &str, database: &str) -> String {
     let mut url = Url::parse(url).unwrap_or_else(|error| panic!("not a URL ({error}): {url}"));
     url.set_path(&format!("/{database}"));
     url.into()

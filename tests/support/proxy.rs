@@ -62,6 +62,8 @@ pub fn with_server(url: &str, addr: SocketAddr) -> String {
 
 pub struct FaultProxy {
     pub addr: SocketAddr,
+    /// Where new connections go, in turn.
+    targets: Arc<Mutex<Vec<SocketAddr>>>,
     up: Arc<AtomicBool>,
     /// Forwarding stopped without closing anything: packets dropped, not refused.
     blackholed: Arc<AtomicBool>,
@@ -83,9 +85,14 @@ impl FaultProxy {
         let up = Arc::new(AtomicBool::new(up));
         let blackholed = Arc::new(AtomicBool::new(false));
         let connections = Arc::new(Mutex::new(Vec::new()));
+        let targets = Arc::new(Mutex::new(targets));
         let accept_loop = tokio::spawn({
-            let (up, blackholed, connections) =
-                (up.clone(), blackholed.clone(), connections.clone());
+            let (targets, up, blackholed, connections) = (
+                targets.clone(),
+                up.clone(),
+                blackholed.clone(),
+                connections.clone(),
+            );
             async move {
                 let mut next = 0;
                 while let Ok((client, _)) = listener.accept().await {
@@ -93,7 +100,10 @@ impl FaultProxy {
                         drop(client); // as if nothing listened
                         continue;
                     }
-                    let target = targets[next % targets.len()];
+                    let target = {
+                        let targets = targets.lock().unwrap();
+                        targets[next % targets.len()]
+                    };
                     next += 1;
                     let blackholed = blackholed.clone();
                     let forward = tokio::spawn(async move {
@@ -117,11 +127,18 @@ impl FaultProxy {
         });
         Self {
             addr,
+            targets,
             up,
             blackholed,
             connections,
             accept_loop,
         }
+    }
+
+    /// New connections go to `target` from now on, as a Service whose selector moved to
+    /// another pod: open connections stay where they are.
+    pub fn retarget(&self, target: SocketAddr) {
+        *self.targets.lock().unwrap() = vec![target];
     }
 
     /// The network drops every packet from now on: nothing is closed or refused,

@@ -6,6 +6,7 @@
 //! healthy replica, and finally to the primary.
 
 mod replicas;
+mod server_pool;
 mod wal;
 
 pub use replicas::{ReplicaState, ReplicaStatus};
@@ -19,16 +20,17 @@ use crate::server::{
     },
 };
 use futures::future::BoxFuture;
-use replicas::Replica;
+use replicas::{Replica, UNANSWERED_CHECKS_TO_LEAVE};
+use server_pool::ServerPool;
 use sqlx::{
     migrate::{MigrateError, Migrator},
     postgres::{PgConnectOptions, PgPoolOptions},
-    PgConnection, PgPool,
+    PgConnection, PgExecutor, PgPool,
 };
 use std::{
     future::Future,
     sync::{
-        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering},
         Arc,
     },
     time::Duration,
@@ -44,10 +46,12 @@ const STATUS_TIMEOUT: Duration = Duration::from_secs(1);
 /// The application's databases. Cheap to clone: everything inside is shared.
 #[derive(Clone)]
 pub struct Database {
-    primary: PgPool,
+    primary: Arc<ServerPool>,
     /// One connection for the primary's health checks and readiness, apart from the
     /// pool requests use.
-    primary_probe: PgPool,
+    primary_probe: Arc<ServerPool>,
+    /// Health checks in a row that found no primary at the primary's address.
+    primary_failed_checks: Arc<AtomicU32>,
     replicas: Arc<[Replica]>,
     /// Where the next read starts looking among the replicas (round robin).
     next_replica: Arc<AtomicUsize>,
@@ -65,33 +69,53 @@ pub struct Database {
     check_interval: Duration,
     lag_limits: LagLimits,
     replica_read_timeout: Duration,
+    write_timeout: Duration,
+}
+
+/// What a write returned, and the primary's WAL position once it had committed.
+pub struct Written<T> {
+    pub value: T,
+    /// `None` if it could not be read (the write itself is done all the same).
+    pub wal_position: Option<WalLsn>,
 }
 
 impl Database {
     /// Creates the pools without connecting: connections open on first use, so a
     /// database that is down at start-up does not stop the server.
     pub fn connect_lazy(settings: &DatabaseSettings) -> Self {
+        // Each pool names itself to the server (`pg_stat_activity.application_name`):
+        // `tasks-write`, `tasks-read`, `tasks-probe`, so an operator (and a test) can tell
+        // which connections are which.
         let pool = |options: &PgConnectOptions, role: &str| {
             tracing::info!(role, target = %describe(options), "database pool configured");
-            PgPoolOptions::new()
+            let name = if role == "primary" {
+                "tasks-write"
+            } else {
+                "tasks-read"
+            };
+            let pool_options = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
                 .min_connections(0)
                 .acquire_timeout(settings.acquire_timeout)
                 .idle_timeout(Some(settings.idle_timeout))
-                .max_lifetime(Some(settings.max_lifetime))
-                .connect_lazy_with(options.clone())
+                .max_lifetime(Some(settings.max_lifetime));
+            ServerPool::lazy(pool_options, options.clone().application_name(name))
         };
         let probe = |options: &PgConnectOptions| {
-            PgPoolOptions::new()
+            let pool_options = PgPoolOptions::new()
                 .max_connections(1)
                 .min_connections(0)
                 .acquire_timeout(STATUS_TIMEOUT)
-                .max_lifetime(Some(settings.max_lifetime))
-                .connect_lazy_with(options.clone())
+                .max_lifetime(Some(settings.max_lifetime));
+            ServerPool::lazy(
+                pool_options,
+                options.clone().application_name("tasks-probe"),
+            )
         };
         Self {
-            primary: pool(&settings.primary, "primary"),
-            primary_probe: probe(&settings.primary),
+            primary: Arc::new(pool(&settings.primary, "primary")),
+            primary_probe: Arc::new(probe(&settings.primary)),
+            primary_failed_checks: Arc::new(AtomicU32::new(0)),
             replicas: settings
                 .replicas
                 .iter()
@@ -107,19 +131,20 @@ impl Database {
             check_interval: settings.replica_check_interval,
             lag_limits: settings.replica_lag_limits,
             replica_read_timeout: settings.replica_read_timeout,
+            write_timeout: settings.write_timeout,
         }
     }
 
-    /// The pool for writes.
-    pub fn primary(&self) -> &PgPool {
-        &self.primary
+    /// The primary's pool, for what is not a request's write (the operator's commands).
+    pub fn primary(&self) -> PgPool {
+        self.primary.get()
     }
 
     /// Applies pending migrations on the primary; replicas receive them through
     /// replication. sqlx holds an advisory lock meanwhile, so several instances starting
     /// together apply each migration once.
     pub async fn migrate(&self) -> Result<(), MigrateError> {
-        MIGRATOR.run(&self.primary).await
+        MIGRATOR.run(&self.primary.get()).await
     }
 
     /// `tasks migrate` (the deploy's migration Job): applies pending migrations on one
@@ -149,14 +174,73 @@ impl Database {
         applied
     }
 
-    /// The primary's WAL position after a write has committed. A replica that has
-    /// replayed up to it shows that write. Insert position, not flush position: it is
-    /// never behind the commit record just written.
-    pub async fn wal_position_after_write(&self) -> sqlx::Result<WalLsn> {
-        let lsn =
-            fetch_wal_position(&self.primary, "SELECT pg_current_wal_insert_lsn()::text").await?;
-        self.primary_reached_at_least(lsn);
-        Ok(lsn)
+    /// Runs `write` on one connection of the primary, then reads there the primary's
+    /// WAL position, which a replica must have replayed to show the write
+    /// (read-your-writes). One connection for both: one checkout, and the position is
+    /// the primary's that took the write.
+    ///
+    /// The position is read after the commit, in a statement of its own: one read in
+    /// the write's own statement (`RETURNING pg_current_wal_insert_lsn()`) would come
+    /// before the commit record, and a replica that replayed up to it could still miss
+    /// the write. Insert position, not flush position: never behind the commit record.
+    ///
+    /// The whole write has a deadline (`DATABASE_WRITE_TIMEOUT_MS`): with packets to the
+    /// primary dropped, the server never answers and its statement timeout never fires.
+    /// A write that ran out of time may or may not have committed; the error is a 503
+    /// and creates carry a key that makes their retry safe.
+    pub async fn write<T>(
+        &self,
+        write: impl for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, sqlx::Result<T>>,
+    ) -> sqlx::Result<Written<T>> {
+        let deadline = tokio::time::Instant::now() + self.write_timeout;
+        let pool = self.primary.get();
+        let mut connection = tokio::time::timeout_at(deadline, pool.acquire())
+            .await
+            .map_err(|_| timed_out("no connection to the primary within the write deadline"))??;
+        let value = match tokio::time::timeout_at(deadline, write(&mut connection)).await {
+            Ok(Ok(value)) => value,
+            Ok(Err(error)) => {
+                if is_read_only_server(&error) {
+                    self.primary_lost("a write reached a read-only server");
+                }
+                return Err(error);
+            }
+            Err(_) => {
+                // Its state is unknown (a statement may still be under way): never reused.
+                connection.close_on_drop();
+                return Err(timed_out("the primary did not answer a write in time"));
+            }
+        };
+        // Committed: from here on nothing may turn the request into an error, or the
+        // user would retry something that already happened.
+        let wal_position = match within_status_timeout(fetch_wal_position(
+            &mut *connection,
+            "SELECT pg_current_wal_insert_lsn()::text",
+        ))
+        .await
+        {
+            Some(lsn) => {
+                self.primary_reached_at_least(lsn);
+                Some(lsn)
+            }
+            None => {
+                connection.close_on_drop();
+                None
+            }
+        };
+        Ok(Written {
+            value,
+            wal_position,
+        })
+    }
+
+    /// The primary's address no longer leads to a working primary (unreachable, or a
+    /// server in recovery: a failover happened): its connections are closed, so that
+    /// the next ones reach whichever server the address leads to now.
+    fn primary_lost(&self, why: &str) {
+        if self.primary.has_connections() && self.primary.reset() {
+            tracing::warn!(reason = why, "closed every connection to the primary");
+        }
     }
 
     fn primary_reached_at_least(&self, lsn: WalLsn) {
@@ -204,7 +288,7 @@ impl Database {
     {
         if self.replicas.is_empty() {
             count_read("primary", "no_replica");
-            return query(&mut *self.primary.acquire().await?).await;
+            return query(&mut *self.primary.get().acquire().await?).await;
         }
         let last_write = self.credible(last_write).await;
 
@@ -217,13 +301,14 @@ impl Database {
             if !replica.is_healthy() {
                 continue;
             }
-            let mut connection = match replica.pool.acquire().await {
+            let pool = replica.pool.get();
+            let mut connection = match pool.acquire().await {
                 Ok(connection) => connection,
                 // Every connection busy: the app is over its capacity for reads.
                 // Moving them to the primary would exhaust its pool too, and creates
                 // would fail; the read is answered 503 with Retry-After instead. (A
                 // timeout with room in the pool was a connect that got no answer.)
-                Err(error) if is_overloaded(&error) && pool_is_full(&replica.pool) => {
+                Err(error) if is_overloaded(&error) && pool_is_full(&pool) => {
                     self.replica_failed(replica, &error);
                     count_read("none", "replica_pool_exhausted");
                     return Err(error);
@@ -251,20 +336,17 @@ impl Database {
                 // Every connection busy and this read still slow: the app (or the
                 // replica) is overloaded, not cut off. Shed it (503), as when no
                 // connection is free; the probe decides the replica's health.
-                Err(_) if pool_is_full(&replica.pool) => {
+                Err(_) if pool_is_full(&pool) => {
                     connection.close_on_drop();
                     count_read("none", "replica_overloaded");
-                    return Err(sqlx::Error::Io(std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        "a read on a busy replica took too long",
-                    )));
+                    return Err(timed_out("a read on a busy replica took too long"));
                 }
                 Err(_) => {
                     connection.close_on_drop();
-                    replica.set_health(Some(format!(
+                    replica.take_out_of_rotation(format!(
                         "a read got no answer within {} ms",
                         self.replica_read_timeout.as_millis()
-                    )));
+                    ));
                     fallback_reason = "replica_error";
                     continue;
                 }
@@ -288,12 +370,13 @@ impl Database {
         }
         // Reads never take the primary's last connection from writes: with every
         // connection busy, the read is shed (503) instead of queueing before creates.
-        if pool_is_full(&self.primary) && self.primary.num_idle() == 0 {
+        let primary = self.primary.get();
+        if pool_is_full(&primary) && primary.num_idle() == 0 {
             count_read("none", "primary_busy");
             return Err(sqlx::Error::PoolTimedOut);
         }
         count_read("primary", fallback_reason);
-        query(&mut *self.primary.acquire().await?).await
+        query(&mut *primary.acquire().await?).await
     }
 
     /// A read failed on `replica`: a connection problem takes it out of rotation until
@@ -304,7 +387,7 @@ impl Database {
             // connection of its own, and the read deadline decide its health.
             tracing::warn!(replica = %replica.target, %error, "replica busy: this read is shed");
         } else if is_unavailable(error) {
-            replica.set_health(Some(format!("a read failed: {error}")));
+            replica.take_out_of_rotation(format!("a read failed: {error}"));
         } else {
             tracing::warn!(replica = %replica.target, %error, "read on the replica failed; trying elsewhere");
         }
@@ -324,6 +407,17 @@ impl Database {
     async fn check_health(&self) {
         let primary_lsn = self.primary_wal_position().await;
         let primary_up = primary_lsn.is_some();
+        if primary_up {
+            self.primary_failed_checks.store(0, Ordering::Relaxed);
+        } else {
+            // The probe's next connection is a new one: after a failover, the
+            // primary's address leads to another server than the one it was open to.
+            self.primary_probe.reset();
+            let failed = self.primary_failed_checks.fetch_add(1, Ordering::Relaxed) + 1;
+            if failed >= UNANSWERED_CHECKS_TO_LEAVE {
+                self.primary_lost("health checks in a row found no primary");
+            }
+        }
         if self.primary_up.swap(primary_up, Ordering::Relaxed) != primary_up {
             if primary_up {
                 tracing::info!("primary back: writes can succeed again");
@@ -369,8 +463,10 @@ impl Database {
             return Err(NotReady::MigrationsPending);
         }
         let primary_up = self.primary_up.load(Ordering::Relaxed);
-        let replica_up = self.replicas.iter().any(Replica::is_healthy);
-        if primary_up || replica_up {
+        // Reachable, not necessarily serving reads: a lagging or just promoted replica
+        // is as much every pod's as a lost primary.
+        let replica_answers = self.replicas.iter().any(Replica::answers);
+        if primary_up || replica_answers {
             Ok(())
         } else {
             Err(NotReady::NoDatabase)
@@ -379,7 +475,7 @@ impl Database {
 
     async fn primary_wal_position(&self) -> Option<WalLsn> {
         let lsn = within_status_timeout(fetch_wal_position(
-            &self.primary_probe,
+            &self.primary_probe.get(),
             "SELECT pg_current_wal_insert_lsn()::text",
         ))
         .await?;
@@ -405,7 +501,7 @@ impl Database {
             sqlx::query_scalar::<_, Option<i64>>(
                 "SELECT max(version) FROM _sqlx_migrations WHERE success",
             )
-            .fetch_one(&self.primary_probe),
+            .fetch_one(&self.primary_probe.get()),
         )
         .await;
         match applied {
@@ -426,10 +522,10 @@ impl Database {
 
     /// Samples each pool's connections into the pool gauges.
     pub fn record_pool_gauges(&self) {
-        let pools = std::iter::once(("primary", &self.primary)).chain(
+        let pools = std::iter::once(("primary", self.primary.get())).chain(
             self.replicas
                 .iter()
-                .map(|replica| ("replica", &replica.pool)),
+                .map(|replica| ("replica", replica.pool.get())),
         );
         // Several replicas share the `replica` label: sum them.
         let mut totals: Vec<(&str, f64, f64, f64)> = Vec::new();
@@ -481,7 +577,7 @@ pub enum NotReady {
     Starting,
     /// The primary lacks a migration of this build (or was never reached to tell).
     MigrationsPending,
-    /// Neither the primary nor any replica answers.
+    /// Neither the primary nor any replica answers (health checks in a row).
     NoDatabase,
 }
 
@@ -534,6 +630,8 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
         // time. Both are load or contention, not a fault of the request.
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
             code.starts_with("08")
+                // Class 53: insufficient resources (too many connections, disk full).
+                || code.starts_with("53")
                 || matches!(
                     code.as_ref(),
                     "57P01" | "57P02" | "57P03" | "25006" | "57014" | "55P03"
@@ -543,11 +641,25 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
     }
 }
 
-/// Runs `query`, which returns one WAL position as text, on `pool`.
-async fn fetch_wal_position(pool: &PgPool, query: &'static str) -> sqlx::Result<WalLsn> {
-    let lsn: String = sqlx::query_scalar(query).fetch_one(pool).await?;
+/// Runs `query`, which returns one WAL position as text.
+async fn fetch_wal_position<'e>(
+    executor: impl PgExecutor<'e>,
+    query: &'static str,
+) -> sqlx::Result<WalLsn> {
+    let lsn: String = sqlx::query_scalar(query).fetch_one(executor).await?;
     lsn.parse()
         .map_err(|_| sqlx::Error::Protocol(format!("unexpected WAL position {lsn:?}")))
+}
+
+/// An error for a database call that ran out of time: unavailable (503), not a fault.
+fn timed_out(what: &str) -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, what))
+}
+
+/// Whether `error` says the server that took a write is read-only: a standby, so the
+/// primary's address leads to the wrong server (during or after a failover).
+fn is_read_only_server(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("25006"))
 }
 
 /// The query's result, or `None` if it failed or took longer than [`STATUS_TIMEOUT`].

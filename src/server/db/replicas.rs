@@ -6,10 +6,9 @@
 //! connection error on a read takes it out at once; the next good probe brings it back.
 //! Every change of state is logged with its reason.
 
-use super::{wal::WalLsn, within_status_timeout};
+use super::{server_pool::ServerPool, wal::WalLsn, within_status_timeout};
 use crate::server::config::LagLimits;
 use serde::Serialize;
-use sqlx::PgPool;
 use std::{
     sync::{
         atomic::{AtomicBool, AtomicU32, Ordering},
@@ -19,10 +18,10 @@ use std::{
 };
 
 pub(super) struct Replica {
-    pub(super) pool: PgPool,
+    pub(super) pool: ServerPool,
     /// One connection of its own for the health probe: a pool exhausted by reads must
     /// not make a healthy replica look dead.
-    probe: PgPool,
+    probe: ServerPool,
     /// `host:port/database`, for logs, probes and metric labels.
     pub(super) target: String,
     healthy: AtomicBool,
@@ -40,7 +39,7 @@ pub(super) struct Replica {
 /// late answer is as likely a busy process (its timers late under load) as a dead
 /// replica, and taking the replica out would send every read to the primary. A read
 /// that fails to connect, or gets no answer within its deadline, takes it out at once.
-const UNANSWERED_CHECKS_TO_LEAVE: u32 = 2;
+pub(super) const UNANSWERED_CHECKS_TO_LEAVE: u32 = 2;
 
 /// What a probe found on a replica; `/readyz` reports it as is.
 #[derive(Debug, Clone, Serialize)]
@@ -76,7 +75,7 @@ pub enum ReplicaState {
 }
 
 impl Replica {
-    pub(super) fn new(pool: PgPool, probe: PgPool, target: String) -> Self {
+    pub(super) fn new(pool: ServerPool, probe: ServerPool, target: String) -> Self {
         Self {
             pool,
             probe,
@@ -105,6 +104,17 @@ impl Replica {
         if unanswered == 0 || unanswered >= UNANSWERED_CHECKS_TO_LEAVE {
             self.set_health(status.problem(limits));
         }
+        // Promoted, or gone: the connections open to that address reach a server that
+        // is no standby any more (or none at all). After a failover the address (a
+        // load-balanced Service) leads elsewhere; only new connections follow it.
+        let wrong_server = status.status == ReplicaState::NotInRecovery
+            || unanswered >= UNANSWERED_CHECKS_TO_LEAVE;
+        if wrong_server {
+            self.close_connections(match status.status {
+                ReplicaState::NotInRecovery => "not in recovery",
+                _ => "unreachable",
+            });
+        }
         *self
             .last_status
             .lock()
@@ -125,8 +135,35 @@ impl Replica {
         }
     }
 
+    /// Whether the replica answered the last health checks (whatever it answered):
+    /// no more than one check in a row went unanswered.
+    pub(super) fn answers(&self) -> bool {
+        self.unanswered_checks.load(Ordering::Relaxed) < UNANSWERED_CHECKS_TO_LEAVE
+            && self
+                .last_status
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .is_some()
+    }
+
     pub(super) fn is_healthy(&self) -> bool {
         self.healthy.load(Ordering::Relaxed)
+    }
+
+    /// A read found the replica unreachable or unanswering: it serves no reads until a
+    /// health check finds it well, and its connections (as stuck or broken as that
+    /// one, likely) are closed.
+    pub(super) fn take_out_of_rotation(&self, problem: String) {
+        self.set_health(Some(problem));
+        self.close_connections("a read failed to reach it");
+    }
+
+    /// Closes the request pool's connections, if any are open, and the probe's.
+    fn close_connections(&self, why: &str) {
+        self.probe.reset();
+        if self.pool.has_connections() && self.pool.reset() {
+            tracing::warn!(replica = %self.target, reason = why, "closed every connection to the replica");
+        }
     }
 
     /// Records the outcome of a probe or a read, logging when the state changes.
@@ -167,7 +204,7 @@ impl Replica {
                  EXISTS (SELECT 1 FROM pg_stat_wal_receiver \
                          WHERE coalesce(status, 'streaming') = 'streaming')",
             )
-            .fetch_one(&self.probe),
+            .fetch_one(&self.probe.get()),
         )
         .await;
         let mut status = ReplicaStatus {
