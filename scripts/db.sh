@@ -17,6 +17,11 @@
 # TASKS_PG_PORT (primary, default 55432), TASKS_PG_REPLICA_PORT (default 55433),
 # TASKS_PG_DELAYED_PORT (the delayed replica, default 55434).
 #
+# Every server also accepts TLS, with a certificate for 127.0.0.1 and localhost signed
+# by a CA of this checkout's own (TEST_DATABASE_CA): the app's verified TLS
+# (sslmode=verify-full, as the chart connects) has a real server to be tested against.
+# URLs without sslmode stay as they were (sqlx's default, prefer, takes TLS when offered).
+#
 # These servers are for development only: fixed local passwords, fsync off, loopback
 # only. Never copy these settings to anything that holds real data.
 set -euo pipefail
@@ -28,6 +33,7 @@ primary_port=${TASKS_PG_PORT:-55432}
 replica_port=${TASKS_PG_REPLICA_PORT:-55433}
 delayed_port=${TASKS_PG_DELAYED_PORT:-55434}
 sock=$pg_dir/sock
+tls_dir=$pg_dir/tls
 # How late the delayed replica applies what it receives.
 apply_delay=2s
 
@@ -83,8 +89,12 @@ running() { as_pg "$bindir/pg_ctl" -D "$pg_dir/$1" status >/dev/null 2>&1; }
 start() { # name port
   local node=$1 port=$2 action=start
   if running "$node"; then
-    # Already up: done, unless it listens on another port than the one configured now.
-    [ "$(sed -n 4p "$pg_dir/$node/postmaster.pid" 2>/dev/null)" = "$port" ] && return 0
+    # Already up: reread node.conf, unless it listens on another port than the one
+    # configured now (a port change needs a restart).
+    if [ "$(sed -n 4p "$pg_dir/$node/postmaster.pid" 2>/dev/null)" = "$port" ]; then
+      as_pg "$bindir/pg_ctl" -D "$pg_dir/$node" reload >/dev/null
+      return 0
+    fi
     action=restart
   fi
   if ! as_pg "$bindir/pg_ctl" -D "$pg_dir/$node" -l "$pg_dir/$node.log" -w -t 60 -m fast "$action" >/dev/null; then
@@ -94,7 +104,25 @@ start() { # name port
 }
 
 write_node_conf() { # name port [extra setting]
-  as_pg sh -c "printf '%s\n' \"port = $2\" \"${3:-}\" > '$pg_dir/$1/node.conf'"
+  as_pg sh -c "printf '%s\n' \"port = $2\" \"${3:-}\" \
+    \"ssl = on\" \"ssl_cert_file = '$tls_dir/server.crt'\" \"ssl_key_file = '$tls_dir/server.key'\" \
+    > '$pg_dir/$1/node.conf'"
+}
+
+# The local CA and the servers' certificate (SAN localhost and 127.0.0.1), made once.
+ensure_tls() {
+  [ -f "$tls_dir/server.crt" ] && return 0
+  command -v openssl >/dev/null 2>&1 || die "openssl is needed for the servers' TLS certificate (Debian: apt-get install -y openssl)"
+  log "creating a local CA and the servers' TLS certificate in $tls_dir"
+  as_pg sh -ec "umask 077; mkdir -p '$tls_dir'; cd '$tls_dir'
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+      -subj '/CN=tasks local development CA' -keyout ca.key -out ca.crt 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+      -subj '/CN=localhost' -keyout server.key -out server.csr 2>/dev/null
+    printf 'subjectAltName = DNS:localhost, IP:127.0.0.1\n' > server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile server.ext -out server.crt 2>/dev/null
+    chmod 0644 ca.crt"
 }
 
 psql_admin() { # port, psql args...
@@ -178,6 +206,7 @@ export TEST_ADMIN_DATABASE_URL=postgres://$admin_user:$admin_password@127.0.0.1:
 export TEST_ADMIN_REPLICA_URL=postgres://$admin_user:$admin_password@127.0.0.1:$replica_port/postgres
 export TEST_DELAYED_REPLICA_URL=postgres://$app_user:$app_password@127.0.0.1:$delayed_port/$app_db
 export TEST_ADMIN_DELAYED_REPLICA_URL=postgres://$admin_user:$admin_password@127.0.0.1:$delayed_port/postgres
+export TEST_DATABASE_CA=$tls_dir/ca.crt
 ENV
 }
 
@@ -187,6 +216,7 @@ case $cmd in
   up)
     ensure_postgres_installed
     prepare_dir
+    ensure_tls
     init_primary
     write_node_conf primary "$primary_port" # ports may change between runs
     start primary "$primary_port"

@@ -10,6 +10,7 @@ mod support {
     pub mod todos;
 }
 
+mod database_tls;
 mod helpers;
 mod lists;
 mod paging;
