@@ -27,8 +27,10 @@ pub enum TodoError {
         /// What was typed (shortened), to show again.
         submitted: String,
     },
-    /// The list holds as many todos as a list may (HTTP 422).
-    #[error("This list is full: a list holds at most {max} todos. Delete some to add more.")]
+    /// The list holds as many todos as a list may (HTTP 422). `max` is for API
+    /// clients; the message leaves it out, since a page shows it from the error in its
+    /// URL (no JavaScript), where a crafted link could put any number.
+    #[error("This list is full. Delete some todos to add more.")]
     ListFull { max: i64 },
     /// The request was not one our form sends: missing or malformed arguments (HTTP 400).
     #[error("The request was not understood. Please reload the page and try again.")]

@@ -570,6 +570,18 @@ async fn a_crafted_error_in_the_url_shows_no_text_of_its_author() {
         .page(&app.client, &app.list_url("?__path=/api/create_todo&__err=eyJJbnZhbGlkIjogeyJlcnJvcnMiOiB7InRpdGxlIjogIlZlcmlmeSB5b3VyIGFjY291bnQgYXQgZXZpbC5leGFtcGxlIiwgInRleHQiOiBudWxsfSwgInN1Ym1pdHRlZCI6IHsidGl0bGUiOiAiIiwgInRleHQiOiAiIn19fQ=="))
         .await;
     assert!(page.contains("Title can"), "{page}");
+    // An error whose message would carry a number of the link's choosing.
+    let page = app
+        .page(
+            &app.client,
+            &app.list_url("?__path=/api/create_todo&__err=eyJMaXN0RnVsbCI6eyJtYXgiOjMxMzM3fX0="),
+        )
+        .await;
+    assert!(page.contains("This list is full."), "{page}");
+    assert!(
+        !page.contains("31337"),
+        "the page shows the link's number: {page}"
+    );
 }
 
 /// Issue 14, test 8 (in part): a create sent again with the same key (a retry after a
