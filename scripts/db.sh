@@ -112,7 +112,12 @@ write_node_conf() { # name port [extra setting]
 # The local CA and the servers' certificate (SAN localhost and 127.0.0.1), made once.
 ensure_tls() {
   [ -f "$tls_dir/server.crt" ] && return 0
-  command -v openssl >/dev/null 2>&1 || die "openssl is needed for the servers' TLS certificate (Debian: apt-get install -y openssl)"
+  if ! command -v openssl >/dev/null 2>&1; then
+    [ "$(id -u)" -eq 0 ] || die "openssl is needed for the servers' TLS certificate; install it (Debian: sudo apt-get install -y openssl) and rerun"
+    log "openssl not found: installing it from apt"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+  fi
   log "creating a local CA and the servers' TLS certificate in $tls_dir"
   as_pg sh -ec "umask 077; mkdir -p '$tls_dir'; cd '$tls_dir'
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
