@@ -12,6 +12,7 @@ import {
   listIdOf,
   listPath,
   openHydrated,
+  postRefused,
   sameOrigin,
   textField,
   titleField,
@@ -112,6 +113,45 @@ test('an error goes away once the field is fixed, and the todo is then created',
   await expect(titleField(page)).toHaveAttribute('aria-invalid', 'false');
   await expect(page.getByText("Title can't be empty.")).toHaveCount(0);
   await addButton(page).click();
+  await expect(todoItem(page, title)).toBeVisible();
+});
+
+test('a create refused before the page hydrated comes back at the list URL, hydrated, with the input', async ({ page }) => {
+  // The app's script answered by a stand-in that does nothing: the page stays as the
+  // server sent it, so the form posts as a plain form, as on a slow connection.
+  const appScript = /\/pkg\/[^/]*\.js$/;
+  await page.route(appScript, (route) =>
+    route.fulfill({
+      contentType: 'text/javascript',
+      headers: { 'cache-control': 'no-store' },
+      body: 'export default async function init() {}\nexport function hydrate() {}\n',
+    }),
+  );
+  await page.goto('/');
+  await expect(page).toHaveURL(LIST_URL);
+  const list = listPath(page);
+  await fillTodo(page, '   ', 'typed before the page hydrated');
+  await expect(form(page)).not.toHaveAttribute('data-hydrated', 'true');
+  await page.unroute(appScript);
+
+  await postRefused(page, 422, () => addButton(page).click());
+  // The refused post's page puts the list's URL back and then hydrates with the error.
+  await expect(form(page)).toHaveAttribute('data-hydrated', 'true');
+  expect(new URL(page.url()).pathname).toBe(list);
+  expect(new URL(page.url()).search).toBe('');
+  await expect(titleField(page)).toHaveAttribute('aria-invalid', 'true');
+  await expect(titleField(page)).toHaveAccessibleDescription("Title can't be empty.");
+  await expect(textField(page)).toHaveValue('typed before the page hydrated');
+
+  // Hydrated, the form works as usual: fixed, it is sent without a page load.
+  const title = uniqueTitle('Fixed after a refused post');
+  await titleField(page).fill(title);
+  await addButton(page).click();
+  await expect(todoItem(page, title)).toBeVisible();
+  expect(new URL(page.url()).pathname).toBe(list);
+  // A reload gets the list, not the refused post again.
+  await page.reload();
+  await expect(titleField(page)).toHaveAttribute('aria-invalid', 'false');
   await expect(todoItem(page, title)).toBeVisible();
 });
 

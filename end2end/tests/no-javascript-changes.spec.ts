@@ -1,6 +1,7 @@
 import {
   test,
   expect,
+  postRefused,
   checkbox,
   createTodos,
   deleteButton,
@@ -65,7 +66,7 @@ test('an invalid edit comes back with the message and what was typed', async ({ 
   await form.getByLabel('Title', { exact: true }).fill(' ');
   await form.getByLabel('Text', { exact: true }).fill('kept text');
 
-  await Promise.all([page.waitForURL(/__err=/), form.getByRole('button', { name: 'Save' }).click()]);
+  await postRefused(page, 422, () => form.getByRole('button', { name: 'Save' }).click());
   const field = editForm(page, title).getByLabel('Title', { exact: true });
   await expect(field).toHaveAttribute('aria-invalid', 'true');
   await expect(field).toHaveAccessibleDescription("Title can't be empty.");
@@ -102,7 +103,7 @@ test('a change refused by the server is explained on the page it returns to', as
   });
   expect(stale.status()).toBe(200);
 
-  await Promise.all([page.waitForURL(/__err=/), deleteButton(page, title).click()]);
+  await postRefused(page, 409, () => deleteButton(page, title).click());
   await expect(page.getByRole('alert')).toContainText('changed elsewhere');
   await expect(todoItem(page, title)).toBeVisible();
   await expectNoAxeViolations(page, 'a refused change without JavaScript');

@@ -4,7 +4,7 @@
 use super::{
     config::{ConnectionLimits, Settings},
     db::Database,
-    health, http_server,
+    form_posts, health, http_server,
     in_flight::InFlight,
     metrics, middleware, remembered_lists, shutdown,
     state::AppState,
@@ -229,7 +229,17 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, StartupError> {
         .map_err(|source| StartupError::Bind { addr, source })
 }
 
+/// The app's routes. A plain form post that a server function refuses is answered with
+/// a list page rendered by a second copy of them (`form_posts`).
 fn router(state: AppState) -> Router {
+    let pages = routes(state.clone());
+    routes(state).layer(axum::middleware::from_fn_with_state(
+        pages,
+        form_posts::answer_refusals_with_page,
+    ))
+}
+
+fn routes(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     Router::new()

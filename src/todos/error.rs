@@ -16,8 +16,8 @@ pub enum TodoError {
     #[error("Please correct the highlighted fields.")]
     Invalid {
         errors: FieldErrors,
-        /// What was typed. A form posted without JavaScript is answered with a redirect
-        /// that carries this error in its URL; this lets the page show the input again.
+        /// What was typed. A form posted without JavaScript is answered with the list
+        /// page showing this error; this lets it show the input again.
         submitted: SubmittedTodo,
     },
     /// A list's new name broke a validation rule (HTTP 422).
@@ -53,8 +53,8 @@ pub enum TodoError {
     Internal,
 }
 
-/// The raw input of a rejected create, shortened to a bound so that a redirect URL
-/// carrying it stays a reasonable size even for absurdly long input.
+/// The raw input of a rejected create, shortened to a bound so that the page showing
+/// it again stays a reasonable size even for absurdly long input.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubmittedTodo {
     pub title: String,
@@ -150,13 +150,12 @@ mod ssr {
         }
 
         /// Sets this error's status on the response being built (a server function's
-        /// answer, or the page being rendered), unless the request is a plain HTML form
-        /// post: those are answered with a redirect back to the list the form was on,
-        /// with the error in its URL (a 4xx status would stop the browser following it).
+        /// answer, or the page being rendered). A plain HTML form post is answered with
+        /// the page of the list the form was on, showing this error, with its status.
         pub fn set_response_status(&self, list: Option<ListId>) {
             use crate::server::form_posts;
             if form_posts::is_plain_form_post() {
-                form_posts::redirect_back_with_error(list, self.clone());
+                form_posts::answer_with_error(list, self.clone(), self.status());
             } else if let Some(response) =
                 leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
             {

@@ -19,7 +19,7 @@ pub(super) fn NameForm(
     rename: ServerAction<RenameList>,
     name: String,
 ) -> impl IntoView {
-    // Without JavaScript a refused name comes back in the URL, with what was typed.
+    // Without JavaScript a refused name comes back with the page, with what was typed.
     let refused = move || match rename.value().get() {
         Some(Err(TodoError::InvalidName { submitted, .. })) => Some(submitted),
         _ => None,

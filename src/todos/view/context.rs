@@ -27,7 +27,7 @@ pub(super) struct PageContext {
     pub announcement: RwSignal<String>,
     /// The id of the element to focus once the list is shown again, if focus was lost.
     pub focus_after_reload: StoredValue<Option<String>>,
-    /// The outcome of an edit posted without JavaScript (its errors come back in the URL).
+    /// The outcome of an edit posted without JavaScript (its errors come back with the page).
     pub posted_update: ServerAction<UpdateTodo>,
     /// Drops `?edit=` from the URL (client-side), once that edit form is closed.
     pub leave_edit_url: Callback<()>,

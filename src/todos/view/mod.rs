@@ -3,7 +3,8 @@
 //!
 //! Every control is a real `<form>` posting to its server function (or, for Edit, a
 //! link-like GET form), so the whole page works without JavaScript: the server answers
-//! each post with a redirect back to the page. Once hydrated, the same forms are
+//! each post with a redirect back to the page, or, if it refused the post, with the
+//! page itself showing why (`server::form_posts`). Once hydrated, the same forms are
 //! handled in the browser: checked with the server's own rules, applied to the page at
 //! once (optimistically), sent without a page load, and rolled back with a message if
 //! the server refuses. After every change the page re-reads the list, so it always

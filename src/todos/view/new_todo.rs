@@ -22,9 +22,10 @@ const FIELDS_ID_PREFIX: &str = "new-todo";
 /// server's own rules and sent without a page load.
 #[component]
 pub(super) fn NewTodoForm(create: ServerAction<CreateTodo>) -> impl IntoView {
-    // The server's last verdict on invalid input. Without JavaScript it arrives through
-    // the URL of the redirect back to this page, together with what was typed; the
-    // messages shown are worked out from that input here, never read from the URL.
+    // The server's last verdict on invalid input. Without JavaScript it arrives with the
+    // page the server answers the post with (or in a URL's `__err`), together with what
+    // was typed; the messages shown are worked out from that input here, never read
+    // from the error, which a crafted URL could fill with any text.
     let rejected = move || match create.value().get() {
         Some(Err(TodoError::Invalid { submitted, .. })) => Some(submitted),
         _ => None,

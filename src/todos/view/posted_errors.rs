@@ -7,7 +7,7 @@ use crate::todos::{
 };
 use leptos::prelude::*;
 
-/// The server's redirect back to the page carries a refusal in its URL, and each
+/// The page the server answers a refused post with carries the refusal, and each
 /// server action reads its own.
 #[component]
 pub(super) fn PostedChangeErrors() -> impl IntoView {
