@@ -4,7 +4,7 @@
 
 use super::context::PageContext;
 use crate::todos::{error::TodoError, listing::TodoCounts};
-use leptos::{ev::SubmitEvent, prelude::*};
+use leptos::{prelude::*, web_sys::Event};
 use std::future::Future;
 
 /// The changes one set of controls makes (a todo's, or the buttons for all todos):
@@ -27,19 +27,20 @@ impl Changes {
         }
     }
 
-    /// Handles a form's submit in the page instead of posting it. False while a change
-    /// is on its way: this submit is then dropped.
-    pub fn take_over_submit(self, event: &SubmitEvent) -> bool {
+    /// Handles a form's submit (or the click of a button that would submit one) in the
+    /// page instead of posting it. False while a change is on its way: this submit is
+    /// then dropped.
+    pub fn take_over_submit(self, event: &Event) -> bool {
         event.prevent_default();
         !self.pending.get_untracked()
     }
 
-    /// Starts, from a form's submit, a change that also changes the list's `counts`;
+    /// Starts, from a form's submit or a submit button's click, a change that also changes the list's `counts`;
     /// `None` while another change is on its way. The counts are noted first, so that
     /// undoing the change puts them back.
     pub fn start_counted(
         self,
-        event: &SubmitEvent,
+        event: &Event,
         counts: RwSignal<TodoCounts>,
     ) -> Option<CountedChange> {
         self.take_over_submit(event).then(|| CountedChange {

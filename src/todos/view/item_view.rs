@@ -3,7 +3,7 @@
 use super::{
     context::PageContext,
     dom::{focus_element, focus_list_heading},
-    item_button::ItemButton,
+    item_button::{ItemButton, EDIT_FORM_ID},
     list_field::ListField,
     state::{ItemState, ListState},
     todo_fields::title_field_id,
@@ -13,7 +13,7 @@ use crate::todos::{
     error::TodoError,
     model::{FieldErrors, Todo},
 };
-use leptos::{ev::SubmitEvent, prelude::*, server_fn::ServerFn};
+use leptos::{ev::MouseEvent, prelude::*, server_fn::ServerFn};
 
 #[component]
 pub(super) fn ItemView(
@@ -26,7 +26,7 @@ pub(super) fn ItemView(
     let id = item.id;
     let completed = move || list.shown_completed(item.completed.get());
 
-    let on_toggle = move |event: SubmitEvent| {
+    let on_toggle = move |event: MouseEvent| {
         let Some(change) = item.changes.start_counted(&event, list.counts) else {
             return;
         };
@@ -56,7 +56,7 @@ pub(super) fn ItemView(
         );
     };
 
-    let on_edit = move |event: SubmitEvent| {
+    let on_edit = move |event: MouseEvent| {
         if !item.changes.take_over_submit(&event) {
             return;
         }
@@ -70,7 +70,7 @@ pub(super) fn ItemView(
         });
     };
 
-    let on_delete = move |event: SubmitEvent| {
+    let on_delete = move |event: MouseEvent| {
         let Some(change) = item.changes.start_counted(&event, list.counts) else {
             return;
         };
@@ -100,68 +100,43 @@ pub(super) fn ItemView(
     let title_id = item.element_id("title");
     let text = move || {
         item.text.with(|text| !text.is_empty()).then(|| {
-            view! {
-                <p class="mt-1 whitespace-pre-wrap break-words text-slate-700">
-                    {move || item.text.get()}
-                </p>
-            }
+            view! { <p>{move || item.text.get()}</p> }
         })
     };
-    // The Edit form only opens the edit form: a GET of this very page with `edit=<id>`,
-    // so without JavaScript the server renders it open.
-    let this_page = context.current_query().url_params();
+    // One form per todo, for the changes that need its id and version: Delete is the
+    // form's own action, the checkbox posts it to `set_todo_completed` (which takes no
+    // version and ignores it). Edit belongs to the page's one Edit form (`TodoList`).
+    // Buttons submit by default; once hydrated, a click is taken over and the form is
+    // not posted. How it looks is in the CSS (`.todo`), keyed on the elements' places
+    // and on `aria-checked` (the check mark, a done todo's title): the markup, repeated
+    // for every todo, carries no class lists, icon or state classes.
     view! {
-        <div class="flex items-start gap-3">
-            <form method="post" action=SetTodoCompleted::PATH on:submit=on_toggle class="shrink-0">
-                <ListField />
-                <input type="hidden" name="id" value=id />
-                <input type="hidden" name="completed" value=move || (!completed()).to_string() />
-                // A submit button in the role of a checkbox: it works as a form without
-                // JavaScript, and is named by the todo's title.
-                <button
-                    type="submit"
-                    role="checkbox"
-                    id=item.element_id("toggle")
-                    aria-checked=move || completed().to_string()
-                    aria-labelledby=title_id.clone()
-                    class="todo-checkbox"
-                >
-                    <svg aria-hidden="true" viewBox="0 0 16 16" class="size-4" class:invisible=move || !completed()>
-                        <path d="M3 8.5l3 3 7-7" fill="none" stroke="currentColor" stroke-width="2.5" />
-                    </svg>
-                </button>
-            </form>
-            <div class="min-w-0 flex-1">
-                <h3
-                    id=title_id
-                    class="break-words font-semibold"
-                    class:line-through=completed
-                    class:text-slate-500=completed
-                >
-                    {move || item.title.get()}
-                </h3>
+        <form method="post" action=DeleteTodo::PATH class="todo">
+            <ListField />
+            <input type="hidden" name="id" value=id />
+            <input type="hidden" name="version" value=move || item.version.get() />
+            // A submit button in the role of a checkbox: it works as a form without
+            // JavaScript, and is named by the todo's title.
+            <button
+                formaction=SetTodoCompleted::PATH
+                name="completed"
+                value=move || (!completed()).to_string()
+                role="checkbox"
+                id=item.element_id("toggle")
+                aria-checked=move || completed().to_string()
+                aria-labelledby=title_id.clone()
+                on:click=on_toggle
+            ></button>
+            <div>
+                <h3 id=title_id>{move || item.title.get()}</h3>
                 {text}
-                <time class="mt-2 block text-sm text-slate-600" datetime=created_iso>
-                    {created_display}
-                </time>
+                <time datetime=created_iso>{created_display}</time>
             </div>
-            <div class="flex shrink-0 gap-2">
-                <form method="get" action=context.list.href() on:submit=on_edit>
-                    {this_page
-                        .into_iter()
-                        .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
-                        .collect_view()}
-                    <input type="hidden" name="edit" value=id />
-                    <ItemButton item part="edit" label="Edit" class="button button-secondary" />
-                </form>
-                <form method="post" action=DeleteTodo::PATH on:submit=on_delete>
-                    <ListField />
-                    <input type="hidden" name="id" value=id />
-                    <input type="hidden" name="version" value=move || item.version.get() />
-                    <ItemButton item part="delete" label="Delete" class="button button-danger" />
-                </form>
+            <div>
+                <ItemButton item part="edit" label="Edit" on_click=on_edit edit_form=EDIT_FORM_ID />
+                <ItemButton item part="delete" label="Delete" on_click=on_delete />
             </div>
-        </div>
+        </form>
     }
     .into_any()
 }

@@ -7,6 +7,7 @@ use super::{
     dom::{focus_element, focus_is_lost, focus_list_heading, LIST_HEADING_ID},
     filters::FilterLinks,
     item::TodoItem,
+    item_button::EditTodoForm,
     pager::Pager,
     state::ListState,
 };
@@ -49,7 +50,8 @@ pub(super) fn TodoList(page: TodoPage) -> impl IntoView {
         </div>
         <BulkControls />
         {empty}
-        <ul aria-labelledby=LIST_HEADING_ID class="space-y-3">
+        <EditTodoForm />
+        <ul aria-labelledby=LIST_HEADING_ID class="todos">
             {page.todos.into_iter().map(|todo| view! { <TodoItem todo /> }).collect_view()}
         </ul>
         <Pager newer=page.newer older=page.older />
