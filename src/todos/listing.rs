@@ -2,7 +2,10 @@
 //! Shared by the server and the browser; the page's URL is the source of truth, so a
 //! filtered or paged view survives a reload and can be shared.
 
-use super::{error::TodoError, model::Todo};
+use super::{
+    error::TodoError,
+    model::{CreatedAt, Todo},
+};
 use crate::lists::model::ListId;
 use serde::{Deserialize, Serialize};
 
@@ -170,6 +173,93 @@ pub struct TodoPage {
     pub older: Option<ListQuery>,
 }
 
+/// A page of the list as the list page holds it. It is sent with the server's HTML for
+/// hydration, and the titles, texts and times are already in that HTML: sending them
+/// again (as JSON) nearly doubled the page. So only the todos' ids, versions and states
+/// travel, and the browser reads the rest back from the HTML (`todos::view::dom`);
+/// a todo the HTML does not show as the list does travels in full.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShownPage {
+    pub page: TodoPage,
+    /// The todo the server renders in its edit form (`?edit=`), whose title and text
+    /// the HTML shows as form fields, maybe with refused input instead.
+    pub editing: Option<i64>,
+}
+
+/// How a [`ShownPage`] travels with the HTML.
+#[derive(Serialize, Deserialize)]
+struct ShownPageData {
+    /// `[id, version, completed]` of every todo, newest first.
+    todos: Vec<(i64, i32, bool)>,
+    /// In full: the todo in its edit form, and texts with a carriage return, which the
+    /// HTML parser reads as a line feed.
+    full: Vec<Todo>,
+    counts: TodoCounts,
+    newer: Option<ListQuery>,
+    older: Option<ListQuery>,
+}
+
+impl Serialize for ShownPage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let TodoPage {
+            todos,
+            counts,
+            newer,
+            older,
+        } = &self.page;
+        let in_full = |todo: &&Todo| Some(todo.id) == self.editing || todo.text.contains('\r');
+        ShownPageData {
+            todos: todos
+                .iter()
+                .map(|todo| (todo.id, todo.version, todo.completed))
+                .collect(),
+            full: todos.iter().filter(in_full).cloned().collect(),
+            counts: *counts,
+            newer: *newer,
+            older: *older,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ShownPage {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let ShownPageData {
+            todos,
+            mut full,
+            counts,
+            newer,
+            older,
+        } = ShownPageData::deserialize(deserializer)?;
+        let todos = todos
+            .into_iter()
+            .map(|(id, version, completed)| {
+                match full.iter().position(|todo| todo.id == id) {
+                    Some(index) => full.swap_remove(index),
+                    // Title, text and time to be read from the HTML (`Todo::awaits_html`).
+                    None => Todo {
+                        id,
+                        title: String::new(),
+                        text: String::new(),
+                        created_at: CreatedAt::default(),
+                        completed,
+                        version,
+                    },
+                }
+            })
+            .collect();
+        Ok(Self {
+            page: TodoPage {
+                todos,
+                counts,
+                newer,
+                older,
+            },
+            editing: None,
+        })
+    }
+}
+
 /// How many todos there are, in the whole list (not just this page).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TodoCounts {
@@ -230,6 +320,65 @@ mod tests {
 
     fn list() -> ListId {
         LIST.trim_start_matches("/lists/").parse().unwrap()
+    }
+
+    fn todo(id: i64, title: &str, text: &str) -> Todo {
+        Todo {
+            id,
+            title: title.to_owned(),
+            text: text.to_owned(),
+            created_at: CreatedAt::from_html("2026-12-02T05:09:10.356Z".into(), "2 Dec".into()),
+            completed: id % 2 == 0,
+            version: 3,
+        }
+    }
+
+    #[test]
+    fn a_shown_page_sends_only_what_its_html_does_not_show() {
+        let page = TodoPage {
+            todos: vec![
+                todo(4, "Shown", "in the HTML"),
+                todo(3, "Being edited", "as form fields"),
+                todo(2, "Carriage", "line\r\nbreak"),
+            ],
+            counts: TodoCounts {
+                active: 2,
+                completed: 1,
+            },
+            newer: None,
+            older: Some(ListQuery {
+                filter: Filter::Active,
+                cursor: Cursor::OlderThan(2),
+            }),
+        };
+        let shown = ShownPage {
+            page: page.clone(),
+            editing: Some(3),
+        };
+        let json = serde_json::to_string(&shown).unwrap();
+        assert!(
+            !json.contains("Shown") && !json.contains("in the HTML"),
+            "{json}"
+        );
+
+        let received: ShownPage = serde_json::from_str(&json).unwrap();
+        let [plain, edited, carriage] = &received.page.todos[..] else {
+            panic!("{received:?}");
+        };
+        // Id, version and state of every todo, in order; the rest awaits the HTML...
+        assert!(plain.awaits_html());
+        assert_eq!((plain.id, plain.version, plain.completed), (4, 3, true));
+        // ...except where the HTML does not show it as the list does.
+        assert_eq!([edited, carriage], [&page.todos[1], &page.todos[2]]);
+        assert!(!edited.awaits_html() && !carriage.awaits_html());
+        assert_eq!(
+            (
+                received.page.counts,
+                received.page.newer,
+                received.page.older
+            ),
+            (page.counts, page.newer, page.older)
+        );
     }
 
     #[test]

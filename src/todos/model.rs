@@ -22,17 +22,31 @@ pub struct Todo {
     pub version: i32,
 }
 
+impl Todo {
+    /// Whether only its id, version and state are known: it came with the server's
+    /// HTML, which shows the rest, to be read from there (`listing::ShownPage`). A
+    /// stored todo always has a title (the input rules refuse an empty one).
+    pub fn awaits_html(&self) -> bool {
+        self.title.is_empty()
+    }
+}
+
 /// When a todo was created, formatted once, on the server: for machines (ISO 8601, UTC,
 /// for `<time datetime>`) and for people (in UTC on both sides, so the server's HTML and
 /// the hydrated page agree). The browser bundle then needs no date library: chrono is a
 /// server-only dependency, which keeps the WebAssembly smaller.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedAt {
     iso: String,
     display: String,
 }
 
 impl CreatedAt {
+    /// The two forms as the server wrote them, read back from its HTML.
+    pub fn from_html(iso: String, display: String) -> Self {
+        Self { iso, display }
+    }
+
     /// `2026-03-05T07:08:09.123Z`
     pub fn iso(&self) -> &str {
         &self.iso

@@ -206,6 +206,36 @@ async fn a_refused_long_input_comes_back_on_the_page_and_no_location_grows_with_
     );
 }
 
+/// The list travels once: as HTML. The data sent along for hydration carries ids,
+/// versions and states, not the titles and texts the HTML already shows (it used to
+/// carry them again, 13.6 KB of a 92 KB page).
+#[tokio::test]
+async fn a_list_page_carries_each_title_and_text_once() {
+    let app = spawn_app().await;
+    let todo = app
+        .create_ok("Sent once please", "And this text once too")
+        .await;
+
+    let page = app.page(&app.client, &app.list_url("")).await;
+    assert_eq!(page.matches("Sent once please").count(), 1, "{page}");
+    assert_eq!(page.matches("And this text once too").count(), 1, "{page}");
+    // Its id, version and state are in the hydration data.
+    assert!(
+        page.contains(&format!("[{},{},false]", todo.id, todo.version)),
+        "{page}"
+    );
+
+    // Opened in its edit form, it is sent in full: the form's fields are not where the
+    // browser would read it back from.
+    let editing = app
+        .page(&app.client, &app.list_url(&format!("?edit={}", todo.id)))
+        .await;
+    assert!(
+        editing.contains(r#"\"title\":\"Sent once please\""#),
+        "{editing}"
+    );
+}
+
 #[tokio::test]
 async fn two_hundred_concurrent_creates_are_each_stored_exactly_once() {
     let app = spawn_app().await;

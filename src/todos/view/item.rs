@@ -16,6 +16,13 @@ use leptos::prelude::*;
 
 #[component]
 pub(super) fn TodoItem(todo: Todo) -> impl IntoView {
+    // Hydrating: the title, text and time are in the server's HTML, not in the data.
+    #[cfg(feature = "hydrate")]
+    let todo = if todo.awaits_html() {
+        super::dom::todo_from_html(todo)
+    } else {
+        todo
+    };
     let context = expect_context::<PageContext>();
     let list = expect_context::<ListState>();
     // Opened without JavaScript through `?edit=<id>`. An invalid edit posted that way
@@ -58,8 +65,7 @@ pub(super) fn TodoItem(todo: Todo) -> impl IntoView {
         <li
             id=format!("todo-{}", todo.id)
             hidden=move || !shown()
-            aria-busy=move || item.changes.pending.get().to_string()
-            class="todo-item"
+            aria-busy=move || item.changes.pending.get().then_some("true")
         >
             <Show
                 when=move || item.editing.get()

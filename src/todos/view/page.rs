@@ -10,7 +10,10 @@ use super::{
 };
 use crate::{
     lists::model::ListId,
-    todos::api::{list_todos, CreateTodo},
+    todos::{
+        api::{list_todos, CreateTodo},
+        listing::ShownPage,
+    },
 };
 use leptos::prelude::*;
 
@@ -24,13 +27,18 @@ pub fn TodosPage(list: ListId) -> impl IntoView {
 
     // Read again whenever the URL's page changes, a todo is created, or a change is
     // made; the server function routes the read so that this client's own writes are
-    // in it (read-your-writes).
+    // in it (read-your-writes). What the server sends for hydration is the page less
+    // what its HTML shows (`ShownPage`).
     let page = Resource::new(
         move || (query.get(), create.version().get(), context.reload.get()),
         move |(query, _, _)| async move {
             let query = query?;
             let (after, before) = query.after_and_before();
-            list_todos(list, query.filter, after, before).await
+            let page = list_todos(list, query.filter, after, before).await?;
+            Ok(ShownPage {
+                page,
+                editing: context.edit_param.get_untracked(),
+            })
         },
     );
 
@@ -55,7 +63,7 @@ pub fn TodosPage(list: ListId) -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading todos…"</p> }>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Ok(page) => view! { <TodoList page /> }.into_any(),
+                        Ok(ShownPage { page, .. }) => view! { <TodoList page /> }.into_any(),
                         Err(error) => view! { <ListError error /> }.into_any(),
                     }
                 })}

@@ -64,7 +64,7 @@ pub(super) struct ItemState {
 impl ItemState {
     /// The id of one of this todo's elements.
     pub fn element_id(self, part: &str) -> String {
-        format!("todo-{}-{part}", self.id)
+        super::dom::todo_element_id(self.id, part)
     }
 
     /// What the ids of this todo's edit fields start with.
