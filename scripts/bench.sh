@@ -60,6 +60,8 @@ cd "$root"
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+# shellcheck source=scripts/release-server.sh
+. scripts/release-server.sh # recreate_database, start_release_server, wait_for_200
 
 # --- options ------------------------------------------------------------------------
 yardstick_dir="" compare_url="" compare_create_path=/new
@@ -188,16 +190,6 @@ psql_url() { # url, psql args...
 }
 # A fresh database per run: the cold start then includes the migrations, and no row of
 # an earlier run stays behind.
-recreate_database() { # name
-  scripts/db.sh psql primary -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" \
-    -c "CREATE DATABASE $1 OWNER tasks" >/dev/null
-  local _
-  for _ in $(seq 1 100); do
-    [ "$(scripts/db.sh psql replica -At -c "SELECT count(*) FROM pg_database WHERE datname = '$1'")" = 1 ] && return 0
-    sleep 0.1
-  done
-  die "the replica did not receive database $1 within 10 s"
-}
 recreate_database "$bench_db"
 primary_url=${DATABASE_URL%/*}/$bench_db
 replica_url=${DATABASE_REPLICA_URL%/*}/$bench_db
@@ -271,22 +263,6 @@ seed() { # server index, n
 }
 
 # --- servers --------------------------------------------------------------------------
-port_in_use() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-# Polls url every 10 ms until it answers 200; prints the milliseconds since start_ms.
-wait_for_200() { # url start_ms pid what
-  local deadline=$(($(now_ms) + 60000))
-  while [ "$(now_ms)" -lt "$deadline" ]; do
-    kill -0 "$3" 2>/dev/null || return 1
-    if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$1" || true)" = 200 ]; then
-      echo $(($(now_ms) - $2))
-      return 0
-    fi
-    sleep 0.01
-  done
-  return 1
-}
-
 server_name=(tasks) server_url=("http://$addr") server_kind=(tasks)
 server_page=("/lists/$bench_list") server_create=(/api/create_todo) server_pid=("")
 server_create_body=("list=$bench_list&$create_body")
@@ -295,12 +271,8 @@ for used in "$addr" "$metrics_addr"; do
 done
 log "starting our server on $addr (cold start: exec to /readyz 200, migrations included)"
 start_ms=$(now_ms)
-# The environment of the production image (Dockerfile), with local addresses.
-env LEPTOS_OUTPUT_NAME=tasks LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg \
-  LEPTOS_HASH_FILES=true LEPTOS_ENV=PROD MIMALLOC_PURGE_DELAY=0 LEPTOS_SITE_ADDR="$addr" METRICS_ADDR="$metrics_addr" \
-  DATABASE_URL="$primary_url" DATABASE_REPLICA_URL="$replica_url" RUST_LOG="${BENCH_RUST_LOG:-warn}" \
-  WRITE_RATE_LIMIT_PER_MINUTE=0 target/release/tasks serve >"$work/tasks.log" 2>&1 &
-server_pid[0]=$!
+start_release_server "$addr" "$metrics_addr" "$bench_db" "$work/tasks.log" RUST_LOG="${BENCH_RUST_LOG:-warn}"
+server_pid[0]=$release_server_pid
 started_pids+=("${server_pid[0]}")
 echo "${server_pid[0]}" >"$work/tasks.pid" # for a profiler attached during the run
 if ! cold_start_ms=$(wait_for_200 "http://$addr/readyz" "$start_ms" "${server_pid[0]}"); then

@@ -3,9 +3,11 @@
 # missing is installed, so a second run takes a second.
 #
 #   scripts/bootstrap.sh              build tools: wasm32 target, cargo-leptos,
-#                                     wasm-bindgen CLI, npm tools (Tailwind, binaryen)
+#                                     wasm-bindgen CLI, npm tools (Tailwind, binaryen,
+#                                     Playwright, Lighthouse)
 #   scripts/bootstrap.sh --for-tests  the same, plus Debian's Chromium for Playwright and
-#                                     the offline checkers of Dockerfile and compose file
+#                                     Lighthouse, and the offline checkers of Dockerfile
+#                                     and compose file
 #
 # PostgreSQL is installed by scripts/db.sh when it is missing.
 set -euo pipefail
@@ -79,7 +81,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wasm_bindgen_vers
   install_crate_from_source wasm-bindgen-cli "$wasm_bindgen_version" "webpki-roots@1.0.10"
 fi
 
-# --- npm tools: Tailwind v4, binaryen's wasm-opt, Playwright --------------------------
+# --- npm tools: Tailwind v4, binaryen's wasm-opt, Playwright, Lighthouse --------------
 if ! command -v npm >/dev/null; then
   apt_install nodejs npm
 fi

@@ -14,7 +14,10 @@
 #      condition evaluated in CEL (check-wif-condition.py), checkov on chart and terraform
 #   5. Playwright end-to-end tests in Chromium against the release build
 #      (`cargo leptos end-to-end --release`), hydrated and with JavaScript disabled
-#   6. a smoke run of the benchmark (scripts/bench.sh --smoke)
+#   6. Lighthouse on a list page of the release build, mobile and desktop: every score
+#      of performance, accessibility, best practices and SEO 95 or more
+#      (scripts/lighthouse.sh)
+#   7. a smoke run of the benchmark (scripts/bench.sh --smoke)
 # Stops at the first failure.
 set -euo pipefail
 
@@ -27,6 +30,9 @@ export CARGO_INCREMENTAL=0
 
 started=$SECONDS
 step() { printf '\n=== %s (%ds)\n' "$*" $((SECONDS - started)); }
+die() { printf 'test: error: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/release-server.sh
+. scripts/release-server.sh # recreate_database, start_release_server, wait_for_200
 
 step "tools"
 scripts/bootstrap.sh --for-tests
@@ -91,11 +97,7 @@ echo "checkov: no failed check on terraform/ (skips, each justified where it app
 step "end-to-end tests (release build, Chromium)"
 # A new, empty database for the server under test.
 e2e_db=tasks_e2e
-scripts/db.sh psql primary -c "DROP DATABASE IF EXISTS $e2e_db WITH (FORCE)" -c "CREATE DATABASE $e2e_db OWNER tasks" >/dev/null
-for _ in $(seq 1 100); do
-  [ "$(scripts/db.sh psql replica -At -c "SELECT count(*) FROM pg_database WHERE datname = '$e2e_db'")" = 1 ] && break
-  sleep 0.1
-done
+recreate_database "$e2e_db"
 export DATABASE_URL=${DATABASE_URL%/*}/$e2e_db
 export DATABASE_REPLICA_URL=${DATABASE_REPLICA_URL%/*}/$e2e_db
 # Its own port, so a running dev server (port 3000) is no obstacle.
@@ -120,6 +122,26 @@ node -e '
   console.log(`Playwright: ${expected} passed, ${unexpected} failed, ${flaky} flaky, ${skipped} skipped`);
   if (expected === 0 || unexpected > 0 || flaky > 0) process.exit(1);
 ' "$report"
+
+step "Lighthouse: a list page of the release build, mobile and desktop"
+# The end-to-end step's server stopped with Playwright: this step starts the build it
+# tested on a new database and port of its own, and stops it when done or on failure.
+lighthouse_db=tasks_lighthouse
+lighthouse_addr=${LIGHTHOUSE_SITE_ADDR:-127.0.0.1:3120}
+port_in_use "$lighthouse_addr" && die "$lighthouse_addr is taken: stop what listens there or set LIGHTHOUSE_SITE_ADDR"
+recreate_database "$lighthouse_db"
+mkdir -p target/lighthouse
+start_release_server "$lighthouse_addr" 127.0.0.1:0 "$lighthouse_db" target/lighthouse/server.log
+lighthouse_server=$release_server_pid
+stop_lighthouse_server() { kill "$lighthouse_server" 2>/dev/null || true; wait "$lighthouse_server" 2>/dev/null || true; }
+trap stop_lighthouse_server EXIT
+if ! wait_for_200 "http://$lighthouse_addr/readyz" "$(now_ms)" "$lighthouse_server" >/dev/null; then
+  tail -n 20 target/lighthouse/server.log >&2
+  die "the release server for Lighthouse did not become ready within 60 s (log: target/lighthouse/server.log)"
+fi
+scripts/lighthouse.sh "http://$lighthouse_addr"
+stop_lighthouse_server
+trap - EXIT
 
 step "benchmark smoke run (a few seconds, no thresholds: the command must not rot)"
 scripts/bench.sh --smoke
