@@ -32,6 +32,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                // The same for every page: a list's name never goes into metadata.
+                <meta name="description" content="Tasks: a to-do list to add, complete and share tasks." />
                 <AutoReload options=options.clone() />
                 // Release builds name assets by content hash (`hash-files` in Cargo.toml),
                 // which lets them be cached for a year.

@@ -71,6 +71,8 @@ fn main() -> ExitCode {
     // Dropping a runtime waits for every worker thread; one blocked for good would hold
     // the exit forever. What was in flight has been given up on by now.
     runtime.shutdown_timeout(Duration::from_secs(1));
+    // The log lines still queued are written before anything else is said.
+    telemetry::flush();
     // One line on stderr per failure, never a panic with a backtrace.
     outcome.unwrap_or_else(|error| {
         eprintln!("tasks: {error}");

@@ -68,6 +68,7 @@ pub fn on_signal(
                 exit_status = EXIT_STUCK,
                 "shutdown did not complete within the grace period and its margin: exiting"
             );
+            super::telemetry::flush();
             std::process::exit(EXIT_STUCK);
         })?;
     Ok(async move {
