@@ -1490,6 +1490,35 @@ async fn a_statement_timeout_answers_503_with_retry_after() {
     assert_eq!(app.stored_count().await, 0);
 }
 
+/// Pooled connections are pinged only once idle for a second (`PING_IF_IDLE_FOR`), not
+/// on every checkout, which cost a round trip in three of a create. A connection the
+/// server closed while it sat idle (a restart, a failover) is still never handed to a
+/// write: the first write afterwards succeeds.
+#[tokio::test]
+async fn the_first_write_after_the_server_closed_the_idle_connections_succeeds() {
+    let _serial = SERIAL.lock().await;
+    let db = create_test_database().await;
+    let (app, _metrics) = TestApp::start(&db, &[]).await;
+    app.create_ok("opens a write connection", "").await;
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(&db.admin_primary_url)
+        .await
+        .unwrap();
+    let closed = sqlx::query_scalar::<_, bool>(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = 'tasks-write' AND datname = current_database()",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap()
+    .len();
+    assert!(closed >= 1, "no write connection to close");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    app.create_ok("the first write afterwards", "").await;
+    assert_eq!(app.stored_count().await, 2);
+    println!("[idle ping] {closed} write connection(s) closed by the server; the next create succeeded");
+}
+
 /// Issue 14, test 4. The replica's network starts dropping packets (a proxy that stops
 /// forwarding without closing anything) under steady reads: no read fails, and reads
 /// move to the primary within about 2 s (the replica read deadline, then the probe).
