@@ -1516,7 +1516,9 @@ async fn the_first_write_after_the_server_closed_the_idle_connections_succeeds()
     tokio::time::sleep(Duration::from_millis(1200)).await;
     app.create_ok("the first write afterwards", "").await;
     assert_eq!(app.stored_count().await, 2);
-    println!("[idle ping] {closed} write connection(s) closed by the server; the next create succeeded");
+    println!(
+        "[idle ping] {closed} write connection(s) closed by the server; the next create succeeded"
+    );
 }
 
 /// Issue 14, test 4. The replica's network starts dropping packets (a proxy that stops

@@ -34,7 +34,9 @@ pub fn init(format: LogFormat) {
             .with_span_list(false)
             .try_init(),
     };
-    let mut current = WRITER.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut current = WRITER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     // A second call (tests) installed nothing: its writer is dropped, the first kept.
     current.get_or_insert(guard);
 }
