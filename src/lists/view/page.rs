@@ -33,10 +33,17 @@ fn OneList(list: ListId) -> impl IntoView {
     let rename = ServerAction::<RenameList>::new();
     // Read again after a rename, so the heading, the title and "Your lists" agree.
     let header = Resource::new(move || rename.version().get(), move |_| open_list(list));
+    // Gone with this component's other reactive values, if the client hung up while
+    // the list was read: the view must not be built on them then (it would panic).
+    let alive = StoredValue::new(());
     view! {
         <Transition fallback=|| view! { <p>"Loading the list…"</p> }>
             {move || Suspend::new(async move {
-                match header.await {
+                let header = header.await;
+                if alive.try_get_value().is_none() {
+                    return ().into_any();
+                }
+                match header {
                     Ok(header) => {
                         view! {
                             <Title text=document_title(&header.name) />

@@ -31,14 +31,16 @@ pub fn TodosPage(list: ListId) -> impl IntoView {
     // what its HTML shows (`ShownPage`).
     let page = Resource::new(
         move || (query.get(), create.version().get(), context.reload.get()),
-        move |(query, _, _)| async move {
-            let query = query?;
-            let (after, before) = query.after_and_before();
-            let page = list_todos(list, query.filter, after, before).await?;
-            Ok(ShownPage {
-                page,
-                editing: context.edit_param.get_untracked(),
-            })
+        move |(query, _, _)| {
+            // Read now, not after the await: by then the page may be gone (a client
+            // that hung up), and its signals with it.
+            let editing = context.edit_param.get_untracked();
+            async move {
+                let query = query?;
+                let (after, before) = query.after_and_before();
+                let page = list_todos(list, query.filter, after, before).await?;
+                Ok(ShownPage { page, editing })
+            }
         },
     );
 
@@ -62,7 +64,14 @@ pub fn TodosPage(list: ListId) -> impl IntoView {
             <PostedChangeErrors />
             <Transition fallback=|| view! { <p>"Loading todos…"</p> }>
                 {move || Suspend::new(async move {
-                    match page.await {
+                    let page = page.await;
+                    // The client may have hung up while the list was read: this page's
+                    // reactive values (the context's) are gone then, and building the
+                    // list on them would panic.
+                    if context.reload.try_get_untracked().is_none() {
+                        return ().into_any();
+                    }
+                    match page {
                         Ok(ShownPage { page, .. }) => view! { <TodoList page /> }.into_any(),
                         Err(error) => view! { <ListError error /> }.into_any(),
                     }
