@@ -23,7 +23,13 @@ impl TestApp {
                 Some(location) if response.status().is_redirection() => {
                     url = self.url(location.to_str().expect("a valid Location"));
                 }
-                _ => return response.text().await.expect("page body"),
+                _ => {
+                    let status = response.status();
+                    let body = response.text().await.expect("page body");
+                    // A page is never empty: say how it came, for the assertion after.
+                    assert!(!body.is_empty(), "{url} answered {status} with no body");
+                    return body;
+                }
             }
         }
         panic!("more than 3 redirects from {url}")
