@@ -1521,6 +1521,62 @@ async fn the_first_write_after_the_server_closed_the_idle_connections_succeeds()
     );
 }
 
+/// A client that hangs up while its page waits for the database: the render goes on
+/// after the page's reactive values were dropped with the request. Building the view
+/// on them panicked ("a reactive value that has already been disposed", in the
+/// benchmark's log when wrk closed its connections); the page's suspense now checks
+/// first and builds nothing.
+#[tokio::test]
+async fn a_page_whose_client_hung_up_mid_read_leaves_no_panic() {
+    let _serial = SERIAL.lock().await;
+    // No replica: the reads go to the primary, where the lock below holds them.
+    let (app, _metrics) = TestApp::start(
+        &create_test_database().await,
+        &[("DATABASE_REPLICA_URL", "")],
+    )
+    .await;
+    app.create_ok("read under a lock", "").await;
+    let panics = Arc::new(AtomicU64::new(0));
+    let previous_hook = std::panic::take_hook();
+    let counted = panics.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        eprintln!("panic: {info}");
+    }));
+    // The list's reads wait for this lock.
+    let mut lock = app.primary.begin().await.unwrap();
+    sqlx::query("LOCK TABLE todos IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        let page = app.client.get(app.list_url("")).send();
+        if let Ok(answer) = tokio::time::timeout(Duration::from_millis(300), page).await {
+            let answer = answer.unwrap();
+            let status = answer.status();
+            panic!(
+                "the page did not wait for the lock: {status} {}",
+                answer.text().await.unwrap()
+            );
+        }
+    }
+    lock.rollback().await.unwrap();
+    // The abandoned renders finish their reads and go on.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    drop(std::panic::take_hook());
+    std::panic::set_hook(previous_hook);
+    assert_eq!(
+        panics.load(Ordering::SeqCst),
+        0,
+        "panics after clients hung up"
+    );
+    // The server still answers.
+    let page = app.client.get(app.list_url("")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("read under a lock"));
+    println!("[hung-up clients] 5 pages abandoned mid-read: no panic");
+}
+
 /// Issue 14, test 4. The replica's network starts dropping packets (a proxy that stops
 /// forwarding without closing anything) under steady reads: no read fails, and reads
 /// move to the primary within about 2 s (the replica read deadline, then the probe).
