@@ -35,9 +35,9 @@ impl Changes {
         !self.pending.get_untracked()
     }
 
-    /// Starts, from a form's submit or a submit button's click, a change that also changes the list's `counts`;
-    /// `None` while another change is on its way. The counts are noted first, so that
-    /// undoing the change puts them back.
+    /// Starts, from a form's submit or a submit button's click, a change that also
+    /// changes the list's `counts`; `None` while another change is on its way. The
+    /// counts are noted first, so that undoing the change puts them back.
     pub fn start_counted(
         self,
         event: &Event,

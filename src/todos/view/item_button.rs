@@ -5,31 +5,27 @@ use super::{context::PageContext, state::ItemState};
 use leptos::{ev::MouseEvent, prelude::*};
 
 /// The id of the page's Edit form.
-pub(super) const EDIT_FORM_ID: &str = "edit-todo";
+const EDIT_FORM_ID: &str = "edit-todo";
 
 /// Its accessible name is its label followed by the todo's title ("Delete Buy milk"),
 /// so that the buttons of different todos can be told apart. Its id is the todo's
-/// element id for `part`. With `edit_form`, it submits that form (a form elsewhere on
-/// the page) with `edit=<id>` instead of its own.
+/// element id for `part`. With `opens_edit_form`, it submits the page's Edit form (see
+/// [`EditTodoForm`]) with `edit=<id>` instead of the form it sits in.
 #[component]
 pub(super) fn ItemButton(
     item: ItemState,
     part: &'static str,
     label: &'static str,
     on_click: impl FnMut(MouseEvent) + 'static,
-    #[prop(optional)] edit_form: Option<&'static str>,
+    #[prop(optional)] opens_edit_form: bool,
 ) -> impl IntoView {
     let id = item.element_id(part);
     let labelled_by = format!("{id} {}", item.element_id("title"));
-    let (name, value) = match edit_form {
-        Some(_) => (Some("edit"), Some(item.id)),
-        None => (None, None),
-    };
     view! {
         <button
-            form=edit_form
-            name=name
-            value=value
+            form=opens_edit_form.then_some(EDIT_FORM_ID)
+            name=opens_edit_form.then_some("edit")
+            value=opens_edit_form.then_some(item.id)
             id=id
             aria-labelledby=labelled_by
             on:click=on_click

@@ -3,7 +3,7 @@
 use super::{
     context::PageContext,
     dom::{focus_element, focus_list_heading},
-    item_button::{ItemButton, EDIT_FORM_ID},
+    item_button::ItemButton,
     list_field::ListField,
     state::{ItemState, ListState},
     todo_fields::title_field_id,
@@ -109,7 +109,9 @@ pub(super) fn ItemView(
     // Buttons submit by default; once hydrated, a click is taken over and the form is
     // not posted. How it looks is in the CSS (`.todo`), keyed on the elements' places
     // and on `aria-checked` (the check mark, a done todo's title): the markup, repeated
-    // for every todo, carries no class lists, icon or state classes.
+    // for every todo, carries no class lists, icon or state classes. Hydrating, the
+    // browser reads the title, text and time back from this markup
+    // (`dom::todo_from_html`): keep the two in step.
     view! {
         <form method="post" action=DeleteTodo::PATH class="todo">
             <ListField />
@@ -133,7 +135,7 @@ pub(super) fn ItemView(
                 <time datetime=created_iso>{created_display}</time>
             </div>
             <div>
-                <ItemButton item part="edit" label="Edit" on_click=on_edit edit_form=EDIT_FORM_ID />
+                <ItemButton item part="edit" label="Edit" on_click=on_edit opens_edit_form=true />
                 <ItemButton item part="delete" label="Delete" on_click=on_delete />
             </div>
         </form>

@@ -29,6 +29,9 @@ pub fn TodosPage(list: ListId) -> impl IntoView {
     // made; the server function routes the read so that this client's own writes are
     // in it (read-your-writes). What the server sends for hydration is the page less
     // what its HTML shows (`ShownPage`).
+    // Gone with this component's other reactive values, if the client hung up while
+    // the list was read: the list must not be built on them then (it would panic).
+    let alive = StoredValue::new(());
     let page = Resource::new(
         move || (query.get(), create.version().get(), context.reload.get()),
         move |(query, _, _)| {
@@ -65,10 +68,7 @@ pub fn TodosPage(list: ListId) -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading todos…"</p> }>
                 {move || Suspend::new(async move {
                     let page = page.await;
-                    // The client may have hung up while the list was read: this page's
-                    // reactive values (the context's) are gone then, and building the
-                    // list on them would panic.
-                    if context.reload.try_get_untracked().is_none() {
+                    if alive.try_get_value().is_none() {
                         return ().into_any();
                     }
                     match page {
