@@ -3,9 +3,9 @@
 //!
 //! Lines are written by a thread of their own (`tracing_appender::non_blocking`): a
 //! request's line is formatted on the request's thread and handed over, never waited
-//! for. Written in place, one `write` to stderr per request (and a lock around it) cost
-//! about an eighth of the list page's throughput at `info`. If the writer falls behind
-//! by more than its buffer (128,000 lines), further lines are dropped, not waited for.
+//! for, so a stalled log pipe cannot stall requests. (Throughput did not change
+//! measurably either way: docs/performance.md, item 9.) If the writer falls behind by
+//! more than its buffer (128,000 lines), further lines are dropped, not waited for.
 //!
 //! What is logged never includes a password: database targets are logged as
 //! `host:port/database` (`db::describe`), never as URLs.
